@@ -1,0 +1,71 @@
+# ti-relay build, test and benchmark entry points. `make help` lists the targets.
+# `make test` is THE test command (README, .ci/run): it installs what is missing, then fails fast.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+# The steps of `make test` must run in the order written, even under `make -j`.
+.NOTPARALLEL:
+
+CARGO        ?= cargo
+WASM_BINDGEN ?= wasm-bindgen
+NODE         := scripts/node.sh
+STEP         := scripts/step.sh
+WASM_TARGET  := wasm32-unknown-unknown
+WASM_OUT     := target/$(WASM_TARGET)/release/ti_relay.wasm
+PKG_WASM     := pkg/ti_relay_bg.wasm
+# The size budget: pkg/ti_relay_bg.wasm gzipped (-9) may not exceed 250 KB.
+WASM_GZIP_LIMIT := 250000
+# A hung node test (toolchain.md trap 5) is killed after this many seconds.
+NODE_TEST_TIMEOUT := 600
+FUZZ_SECONDS ?= 300
+START := $(shell date +%s)
+
+.PHONY: help test tools lint fmt-check clippy cargo-test build size node-test bench fuzz clean distclean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 22
+
+test: tools fmt-check clippy cargo-test build size node-test ## THE test command: tools, fmt, clippy, cargo test, wasm build, size gate, Node tests
+	@echo "make test: all steps passed in $$(( $$(date +%s) - $(START) )) s"
+
+tools: ## Install what is missing (wasm target, wasm-bindgen-cli, Node 22, npm ci)
+	@$(STEP) "ensure tools" scripts/ensure-tools.sh
+
+lint: fmt-check clippy ## cargo fmt --check and both clippy runs
+
+fmt-check: tools ## cargo fmt --check
+	@$(STEP) "cargo fmt --check" $(CARGO) fmt --check
+
+clippy: tools ## clippy -D warnings: all targets natively, the lib (with the wasm boundary) for wasm32
+	@$(STEP) "clippy native (all targets)" $(CARGO) clippy --all-targets -- -D warnings
+	@$(STEP) "clippy wasm32 (lib)" $(CARGO) clippy --lib --target $(WASM_TARGET) -- -D warnings
+
+cargo-test: tools ## Native cargo test
+	@$(STEP) "cargo test" $(CARGO) test
+
+build: tools ## Build the wasm package into pkg/ (cargo release build + wasm-bindgen --target web)
+	@$(STEP) "cargo build wasm32 release" $(CARGO) build --lib --target $(WASM_TARGET) --release
+	@rm -rf pkg
+	@$(STEP) "wasm-bindgen --target web" $(WASM_BINDGEN) --target web --remove-name-section --remove-producers-section --out-dir pkg $(WASM_OUT)
+
+size: ## Size gate: fail if pkg/ti_relay_bg.wasm gzipped exceeds 250,000 bytes
+	@$(STEP) "wasm size gate" scripts/size-gate.sh $(PKG_WASM) $(WASM_GZIP_LIMIT)
+
+node-test: tools ## Node tests of the package (tests/node/*.test.mjs, Node >= 22)
+	@$(STEP) "node --test" timeout -k 10 $(NODE_TEST_TIMEOUT) $(NODE) --test --test-timeout=60000 --test-force-exit tests/node/*.test.mjs
+
+bench: build ## Benchmarks: native decode throughput (cargo bench), the same in wasm under Node, wasm size
+	@$(STEP) "cargo bench (native)" $(CARGO) bench --bench throughput
+	@$(STEP) "wasm bench (Node)" $(NODE) bench/wasm.mjs
+
+fuzz: ## Run every cargo-fuzz target for FUZZ_SECONDS (default 300) each and print exec counts
+	@scripts/ensure-tools.sh --fuzz
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
+clean: ## Remove build outputs (target/, pkg/, fuzz/target/)
+	$(CARGO) clean
+	rm -rf pkg fuzz/target
+
+distclean: clean ## Also remove installed tools and dependencies (node_modules/, .tools/)
+	rm -rf node_modules .tools

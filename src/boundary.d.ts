@@ -1,0 +1,143 @@
+
+/** A stable machine-readable error kind, on every thrown error (`err.code`) and item error. */
+export type ErrorCode =
+  | "json" | "shape" | "too_large" | "pattern" | "value" | "missing" | "type" | "unsupported" | "options";
+
+/** What every function of this package throws: an `Error` with a stable `code`. */
+export interface RelayError extends Error {
+  code: ErrorCode;
+  /** JSON path of the offending input, e.g. `objects[3].pattern` or `options.format`. */
+  path?: string;
+  /** Character offset inside a STIX pattern. */
+  offset?: number;
+}
+
+export type Format = "stix" | "opencti" | "threatconnect" | "misp" | "envelope";
+export type Tlp = "clear" | "green" | "amber" | "amber+strict" | "red";
+export type ObservableType =
+  | "ipv4" | "ipv6" | "cidr" | "domain" | "url" | "file" | "email" | "email-subject" | "asn"
+  | "registry-key" | "certificate";
+export type HashAlgorithm =
+  | "md5" | "sha1" | "sha224" | "sha256" | "sha384" | "sha512" | "sha3-256" | "sha3-512" | "ssdeep" | "tlsh";
+
+/** One observable: what a product matches on. Values are normalised (see the README). */
+export interface Observable {
+  type: ObservableType;
+  value: string;
+  /** Files and certificates. */
+  algorithm?: HashAlgorithm;
+  /** Network destinations: port and protocol when the source gave them. */
+  port?: number;
+  protocol?: string;
+  /** Registry keys. */
+  value_name?: string;
+  value_type?: string;
+}
+
+export interface Source {
+  id?: string;
+  type_name?: string;
+  summary?: string;
+  owner?: string;
+  owner_id?: string;
+  web_link?: string;
+  external_id?: string;
+}
+
+/** RFC 3339 UTC with milliseconds, e.g. `2024-01-01T00:00:00.000Z`. */
+export type Timestamp = string;
+
+export interface Lifecycle {
+  created?: Timestamp;
+  modified?: Timestamp;
+  valid_from?: Timestamp;
+  valid_until?: Timestamp;
+  first_seen?: Timestamp;
+  last_seen?: Timestamp;
+  revoked: boolean;
+}
+
+export interface Scoring {
+  /** The normalised 0–100 score. */
+  score?: number;
+  confidence?: number;
+  threat_rating?: number;
+  threat_assess_score?: number;
+  false_positives?: number;
+}
+
+export interface KillChainPhase { kill_chain_name: string; phase_name: string; }
+export interface ExternalReference { source_name: string; url?: string; external_id?: string; description?: string; }
+export interface Attribute { type: string; value: string; }
+
+/** The canonical indicator: one (source object, observable) pair. */
+export interface Indicator {
+  format: Format;
+  /** Where the source object sits in the payload, e.g. `objects[3]`. */
+  path: string;
+  action: "upsert" | "remove";
+  event?: "create" | "update" | "delete";
+  source: Source;
+  /** `null` for a pattern that is not atomic; then `not_atomic` says why and `pattern` travels as is. */
+  observable: Observable | null;
+  not_atomic?: string;
+  pattern?: string;
+  spec_version?: string;
+  name?: string;
+  description?: string;
+  lifecycle: Lifecycle;
+  scoring: Scoring;
+  detection?: boolean;
+  tlp: Tlp | null;
+  labels: string[];
+  indicator_types: string[];
+  kill_chain_phases: KillChainPhase[];
+  external_references: ExternalReference[];
+  attributes: Attribute[];
+}
+
+export interface ItemError {
+  /** Index of the source item among the payload's items (for a bundle, its index in `objects`). */
+  index: number;
+  /** JSON path of the offending input, e.g. `objects[3].pattern`. */
+  path: string;
+  code: ErrorCode;
+  message: string;
+}
+
+export interface DecodeResult {
+  format: Format;
+  items: Indicator[];
+  errors: ItemError[];
+}
+
+export interface DecodeOptions {
+  /** Forces a format instead of detecting it. */
+  format?: Format;
+  /** Payloads larger than this many bytes (UTF-8) throw `too_large`. Default 64 MiB. */
+  maxBytes?: number;
+}
+
+export interface ParsePatternOptions {
+  /** Parse with the STIX 2.0 rules where they differ. Default `"2.1"`. */
+  specVersion?: "2.0" | "2.1";
+}
+
+/** A node of the STIX pattern parse tree; `kind` says which (see the README for every kind). */
+export interface PatternNode {
+  kind: string;
+  [field: string]: unknown;
+}
+
+export interface PatternReport {
+  tree: PatternNode;
+  /** The pattern printed canonically. */
+  canonical: string;
+  /** Whether the pattern reduces to atomic observables. */
+  atomic: boolean;
+  observables: Observable[];
+  /** Why the pattern is not atomic. */
+  reason?: string;
+  /** Observables whose values are invalid. */
+  errors: { code: ErrorCode; message: string }[];
+}

@@ -1,0 +1,177 @@
+//! The JavaScript boundary: the only module that knows about wasm-bindgen and js-sys.
+//!
+//! It translates and nothing else. Inputs arrive as JS values: a payload is taken as the raw JSON
+//! text when it is a string (the fast path) or turned into text with `JSON.stringify` when it is an
+//! already-parsed value, so both give the same result. Outputs leave as JSON text parsed by
+//! `JSON.parse`, so JS receives plain objects and arrays (never ES `Map`s), with `null` for absent
+//! values exactly where the Rust side serialises them. Errors are thrown as `Error` objects with a
+//! stable `code` (see [`crate::Code`]), plus `path` and `offset` where known.
+//!
+//! The TypeScript definitions shipped in `pkg/ti_relay.d.ts` come from the custom section below.
+
+use js_sys::{JSON, Reflect};
+use serde::Serialize;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+use crate::decode::DecodeOptions;
+use crate::error::{Code, Error};
+use crate::json::{Obj, Value};
+use crate::model::Format;
+use crate::pattern::SpecVersion;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = include_str!("boundary.d.ts");
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "DecodeResult")]
+    pub type DecodeResultJs;
+    #[wasm_bindgen(typescript_type = "PatternReport")]
+    pub type PatternReportJs;
+    #[wasm_bindgen(typescript_type = "DecodeOptions | undefined")]
+    pub type DecodeOptionsJs;
+    #[wasm_bindgen(typescript_type = "ParsePatternOptions | undefined")]
+    pub type ParsePatternOptionsJs;
+    #[wasm_bindgen(typescript_type = "string | unknown")]
+    pub type PayloadJs;
+}
+
+/// The crate version.
+#[wasm_bindgen]
+pub fn version() -> String {
+    crate::VERSION.to_owned()
+}
+
+/// Parses a STIX pattern: the tree, the atomic observables, and whether it is atomic.
+#[wasm_bindgen(js_name = parsePattern)]
+pub fn parse_pattern(text: JsValue, options: Option<ParsePatternOptionsJs>) -> Result<PatternReportJs, JsValue> {
+    let Some(text) = text.as_string() else {
+        return Err(throwable(&Error::new(Code::Options, "expected the pattern as a string")));
+    };
+    let version = match options_value(options.map(JsCast::unchecked_into))? {
+        Some(value) => {
+            let obj = Obj::new(&value, "options").map_err(|e| throwable(&options_error(e)))?;
+            check_keys(&obj, &["specVersion"])?;
+            match obj.str("specVersion").map_err(|e| throwable(&options_error(e)))? {
+                None | Some("2.1") => SpecVersion::V2_1,
+                Some("2.0") => SpecVersion::V2_0,
+                Some(other) => {
+                    return Err(throwable(&Error::new(Code::Options, format!("invalid specVersion `{other}`: expected `2.0` or `2.1`")).at_path("options.specVersion")));
+                }
+            }
+        }
+        None => SpecVersion::V2_1,
+    };
+    let report = crate::parse_pattern_version(&text, version).map_err(|e| throwable(&e))?;
+    to_js(&report).map(JsCast::unchecked_into)
+}
+
+/// Decodes a payload into canonical indicators and per-item errors.
+#[wasm_bindgen]
+pub fn decode(payload: PayloadJs, options: Option<DecodeOptionsJs>) -> Result<DecodeResultJs, JsValue> {
+    let text = payload_text(&payload)?;
+    let mut opts = DecodeOptions::default();
+    if let Some(value) = options_value(options.map(JsCast::unchecked_into))? {
+        let obj = Obj::new(&value, "options").map_err(|e| throwable(&options_error(e)))?;
+        check_keys(&obj, &["format", "maxBytes"])?;
+        if let Some(name) = obj.str("format").map_err(|e| throwable(&options_error(e)))? {
+            opts.format = Some(Format::from_name(name).ok_or_else(|| {
+                throwable(
+                    &Error::new(
+                        Code::Options,
+                        format!("unknown format `{name}`: expected `stix`, `opencti`, `threatconnect`, `misp` or `envelope`"),
+                    )
+                    .at_path("options.format"),
+                )
+            })?);
+        }
+        if let Some(max) = obj.number("maxBytes").map_err(|e| throwable(&options_error(e)))? {
+            if max < 1.0 || max.fract() != 0.0 {
+                return Err(throwable(&Error::new(Code::Options, format!("invalid maxBytes `{max}`: expected a positive whole number")).at_path("options.maxBytes")));
+            }
+            opts.max_bytes = max as usize;
+        }
+    }
+    let decoded = crate::decode(&text, &opts).map_err(|e| throwable(&e))?;
+    to_js(&decoded).map(JsCast::unchecked_into)
+}
+
+/// The payload as JSON text: a string as is; anything else through `JSON.stringify`.
+fn payload_text(payload: &JsValue) -> Result<String, JsValue> {
+    if let Some(text) = payload.as_string() {
+        return Ok(text);
+    }
+    if payload.is_undefined() || payload.is_null() {
+        return Err(throwable(&Error::new(Code::Shape, "missing payload: expected JSON text or a parsed JSON value")));
+    }
+    JSON::stringify(payload)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| throwable(&Error::new(Code::Json, "payload cannot be turned into JSON (a BigInt, a function or a cycle?)")))
+}
+
+/// An options object as a JSON tree (owned), or `None` for `undefined`/`null`.
+fn options_value(options: Option<JsValue>) -> Result<Option<Value<'static>>, JsValue> {
+    let Some(options) = options.filter(|o| !o.is_undefined() && !o.is_null()) else { return Ok(None) };
+    let text = JSON::stringify(&options)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| throwable(&Error::new(Code::Options, "options cannot be turned into JSON")))?;
+    let value: Value<'_> = Value::parse(&text).map_err(|e| throwable(&options_error(e)))?;
+    Ok(Some(into_owned(value)))
+}
+
+fn into_owned(value: Value<'_>) -> Value<'static> {
+    use std::borrow::Cow;
+    match value {
+        Value::Null => Value::Null,
+        Value::Bool(b) => Value::Bool(b),
+        Value::Number(n) => Value::Number(n),
+        Value::String(s) => Value::String(Cow::Owned(s.into_owned())),
+        Value::Array(items) => Value::Array(items.into_iter().map(into_owned).collect()),
+        Value::Object(fields) => Value::Object(fields.into_iter().map(|(k, v)| (Cow::Owned(k.into_owned()), into_owned(v))).collect()),
+    }
+}
+
+/// Unknown option keys are errors: a typo must not silently change behaviour.
+fn check_keys(obj: &Obj<'_, '_>, allowed: &[&str]) -> Result<(), JsValue> {
+    for (key, _) in obj.fields() {
+        if !allowed.contains(&key) {
+            let expected = allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+            return Err(throwable(&Error::new(Code::Options, format!("unknown option `{key}`: expected one of {expected}")).at_path(format!("options.{key}"))));
+        }
+    }
+    Ok(())
+}
+
+fn options_error(e: Error) -> Error {
+    let path = e.path().map(str::to_owned);
+    let err = Error::new(Code::Options, e.message());
+    match path {
+        Some(p) => err.at_path(p),
+        None => err,
+    }
+}
+
+/// Serialises a result as JSON text and parses it into plain JS values.
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    let text = serde_json::to_string(value).map_err(|e| throwable(&Error::new(Code::Json, format!("cannot serialise the result: {e}"))))?;
+    JSON::parse(&text)
+}
+
+/// A JS `Error` carrying `code`, and `path` / `offset` where known.
+fn throwable(err: &Error) -> JsValue {
+    let js = js_sys::Error::new(&err.to_string());
+    let set = |key: &str, value: JsValue| {
+        let _ = Reflect::set(&js, &JsValue::from_str(key), &value);
+    };
+    set("code", JsValue::from_str(err.code().as_str()));
+    if let Some(path) = err.path() {
+        set("path", JsValue::from_str(path));
+    }
+    if let Some(offset) = err.offset() {
+        set("offset", JsValue::from_f64(offset as f64));
+    }
+    js.into()
+}

@@ -1,0 +1,291 @@
+//! Decoding: every input format into the canonical [`Indicator`] model.
+//!
+//! [`decode`] parses the payload once, recognises its format from the JSON shape (or takes the one
+//! forced in [`DecodeOptions`]), and hands each candidate item to its format's decoder:
+//!
+//! | format | shapes | module |
+//! |---|---|---|
+//! | `stix` | bundle; single object; array of objects | [`stix`] |
+//! | `opencti` | live-stream event `{"type","data"}`; its SSE envelope (`data` as a string, or raw `event:`/`data:` lines); arrays of events | [`opencti`] |
+//! | `threatconnect` | v3 indicator; array; `{"data":[...]}` / `{"data":{...}}` | [`threatconnect`] |
+//! | `misp` | `{"Event"}`, `{"Attribute"}`, attribute arrays, `{"response":[...]}` | [`misp`] |
+//! | `envelope` | `{"action":"upsert"\|"delete","indicators":[...]}` | this module |
+//!
+//! One bad item never sinks the payload: it becomes an [`ItemError`] with its index, JSON path,
+//! code and message, and the other items decode normally. Only a payload that is not JSON, has no
+//! recognisable shape, or is too large fails as a whole.
+//!
+//! What is deliberately *not* an item (and not an error either): context objects inside a STIX
+//! bundle (identities, marking definitions, relationships, reports, malware, ...) — they are read
+//! for TLP and author names — and MISP attributes without `to_ids`, which MISP itself marks as
+//! "not for detection".
+
+pub mod misp;
+pub mod opencti;
+pub mod stix;
+pub mod threatconnect;
+mod tlp;
+
+use serde::Serialize;
+
+use crate::error::{Code, Error, quote};
+use crate::json::{Obj, Value, join_index};
+use crate::model::{Action, Event, Format, Indicator};
+use crate::normalize;
+
+/// The default limit on payload size: 64 MiB. Hosts with less memory pass a smaller one.
+pub const DEFAULT_MAX_BYTES: usize = 64 * 1024 * 1024;
+
+/// Options for [`decode`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeOptions {
+    /// Forces a format instead of detecting it from the shape.
+    pub format: Option<Format>,
+    /// Payloads larger than this many bytes fail with [`Code::TooLarge`].
+    pub max_bytes: usize,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        Self { format: None, max_bytes: DEFAULT_MAX_BYTES }
+    }
+}
+
+/// The result of [`decode`]: the payload's format, its items, and the items that could not be
+/// decoded.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Decoded {
+    /// The payload's format (for a mixed array, the first item's).
+    pub format: Format,
+    /// The decoded items, in payload order.
+    pub items: Vec<Indicator>,
+    /// One entry per problem found in an item, in payload order.
+    pub errors: Vec<ItemError>,
+}
+
+/// An item (or part of one) that could not be decoded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ItemError {
+    /// The index of the source item among the payload's items (for a bundle, its index in
+    /// `objects`).
+    pub index: usize,
+    /// The JSON path of the offending input (`objects[3].pattern`).
+    pub path: String,
+    /// The machine-readable kind.
+    pub code: Code,
+    /// What is wrong and what was expected; for patterns, with the character offset.
+    pub message: String,
+}
+
+impl ItemError {
+    fn new(index: usize, fallback_path: &str, err: &Error) -> Self {
+        let message = match err.offset() {
+            Some(offset) => format!("{} at offset {offset}", err.message()),
+            None => err.message().to_owned(),
+        };
+        let path = match err.path().unwrap_or(fallback_path) {
+            "" => "$",
+            path => path,
+        };
+        Self { index, path: path.to_owned(), code: err.code(), message }
+    }
+}
+
+/// Decodes a payload (the raw JSON text exactly as received) into canonical indicators.
+///
+/// Fails as a whole only for malformed JSON ([`Code::Json`]), an unrecognised shape or one that
+/// does not fit the forced format ([`Code::Shape`]), or a payload over `options.max_bytes`
+/// ([`Code::TooLarge`]). Every other problem is an [`ItemError`] beside the good items.
+pub fn decode(payload: &str, options: &DecodeOptions) -> Result<Decoded, Error> {
+    if payload.len() > options.max_bytes {
+        return Err(Error::new(
+            Code::TooLarge,
+            format!("payload is {} bytes: expected at most {} bytes; split it into smaller batches", payload.len(), options.max_bytes),
+        ));
+    }
+    let trimmed = payload.trim_start_matches('\u{feff}').trim();
+    if opencti::is_raw_sse(trimmed) {
+        let mut out = Output::default();
+        opencti::decode_raw_sse(trimmed, &mut out)?;
+        return Ok(out.finish(Format::Opencti));
+    }
+    let root = Value::parse(trimmed)?;
+    let mut out = Output::default();
+    let format = decode_root(&root, "", options.format, &mut out, 0)?;
+    Ok(out.finish(format))
+}
+
+/// Where decoders put what they find.
+#[derive(Default)]
+pub(crate) struct Output {
+    items: Vec<Indicator>,
+    errors: Vec<ItemError>,
+    next_index: usize,
+    /// Set while decoding the elements of a generic envelope.
+    envelope: Option<Action>,
+}
+
+impl Output {
+    /// Reserves the next item index.
+    pub(crate) fn next_index(&mut self) -> usize {
+        let i = self.next_index;
+        self.next_index += 1;
+        i
+    }
+
+    pub(crate) fn push(&mut self, mut item: Indicator) {
+        if let Some(action) = self.envelope {
+            item.action = action;
+            item.event = Some(if action == Action::Remove { Event::Delete } else { item.event.unwrap_or(Event::Update) });
+        }
+        dedup_in_place(&mut item.labels);
+        self.items.push(item);
+    }
+
+    pub(crate) fn error(&mut self, index: usize, fallback_path: &str, err: &Error) {
+        self.errors.push(ItemError::new(index, fallback_path, err));
+    }
+
+    fn finish(self, format: Format) -> Decoded {
+        Decoded { format, items: self.items, errors: self.errors }
+    }
+}
+
+fn dedup_in_place(labels: &mut Vec<String>) {
+    if labels.len() > 1 {
+        let mut seen = std::collections::HashSet::with_capacity(labels.len());
+        labels.retain(|l| seen.insert(l.clone()));
+    }
+}
+
+/// Detects the format of a whole payload (or an envelope element) and decodes it.
+fn decode_root(root: &Value<'_>, path: &str, forced: Option<Format>, out: &mut Output, depth: u8) -> Result<Format, Error> {
+    let format = match forced {
+        Some(f) => f,
+        None => detect(root).ok_or_else(|| unknown_shape(root, path))?,
+    };
+    match format {
+        Format::Stix => stix::decode_payload(root, path, out),
+        Format::Opencti => opencti::decode_payload(root, path, out),
+        Format::Threatconnect => threatconnect::decode_payload(root, path, out),
+        Format::Misp => misp::decode_payload(root, path, out),
+        Format::Envelope => decode_envelope(root, path, out, depth),
+    }?;
+    Ok(format)
+}
+
+/// Recognises a payload's format from its JSON shape.
+pub(crate) fn detect(value: &Value<'_>) -> Option<Format> {
+    match value {
+        Value::Array(items) => items.iter().find(|v| !matches!(v, Value::Null)).map_or(Some(Format::Stix), detect),
+        Value::Object(_) => {
+            if value.get("indicators").is_some() && value.get("action").is_some() {
+                Some(Format::Envelope)
+            } else if opencti::looks_like_event(value) {
+                Some(Format::Opencti)
+            } else if misp::looks_like(value) {
+                Some(Format::Misp)
+            } else if stix::looks_like(value) {
+                Some(Format::Stix)
+            } else if threatconnect::looks_like(value) {
+                Some(Format::Threatconnect)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+fn unknown_shape(root: &Value<'_>, path: &str) -> Error {
+    let what = match root {
+        Value::Object(fields) => {
+            let keys: Vec<&str> = fields.iter().take(6).map(|(k, _)| k.as_ref()).collect();
+            if keys.is_empty() { "an empty object".to_owned() } else { format!("an object with keys `{}`", keys.join("`, `")) }
+        }
+        other => other.kind().to_owned(),
+    };
+    let err = Error::new(
+        Code::Shape,
+        format!(
+            "unrecognised payload: expected a STIX bundle or object, an OpenCTI event, ThreatConnect indicators, a MISP event or attributes, or an `{{\"action\",\"indicators\"}}` envelope, found {what}; pass `format` to force one"
+        ),
+    );
+    if path.is_empty() { err } else { err.at_path(path) }
+}
+
+/// `{"action": "upsert"|"delete", "indicators": [...]}`: each element is any other format (even a
+/// whole bundle), or a bare value string (`"203.0.113.7"`, `"evil.example"`) typed by its shape.
+fn decode_envelope(root: &Value<'_>, path: &str, out: &mut Output, depth: u8) -> Result<(), Error> {
+    if depth > 0 {
+        return Err(Error::new(Code::Shape, "an envelope cannot contain another envelope").at_path(path));
+    }
+    let obj = Obj::new(root, path).map_err(|_| shape_error(Format::Envelope, root, path))?;
+    let action = match obj.req_str("action")?.to_ascii_lowercase().as_str() {
+        "upsert" | "create" | "update" => Action::Upsert,
+        "delete" | "remove" | "revoke" => Action::Remove,
+        other => {
+            return Err(Error::new(Code::Shape, format!("invalid action {}: expected `upsert` or `delete`", quote(other)))
+                .at_path(obj.key_path("action")));
+        }
+    };
+    let list_path = obj.key_path("indicators");
+    let Some(elements) = obj.array("indicators")? else {
+        return Err(Error::new(Code::Missing, "missing field `indicators`").at_path(list_path));
+    };
+    let saved = out.envelope.replace(action);
+    for (i, element) in elements.iter().enumerate() {
+        let element_path = join_index(&list_path, i);
+        if let Value::String(text) = element {
+            let index = out.next_index();
+            match normalize::guess(text) {
+                Ok(observable) => {
+                    let mut item = Indicator::new(Format::Envelope, element_path);
+                    item.observable = Some(observable);
+                    out.push(item);
+                }
+                Err(e) => out.error(index, &element_path, &e),
+            }
+            continue;
+        }
+        if let Err(e) = decode_root(element, &element_path, None, out, depth + 1) {
+            let index = out.next_index();
+            out.error(index, &element_path, &e);
+        }
+    }
+    out.envelope = saved;
+    Ok(())
+}
+
+/// The whole-payload error for a shape that does not fit `format`.
+pub(crate) fn shape_error(format: Format, found: &Value<'_>, path: &str) -> Error {
+    let expected = match format {
+        Format::Stix => "a STIX bundle, object or array of objects",
+        Format::Opencti => "an OpenCTI live-stream event `{\"type\",\"data\"}`, its SSE envelope, or an array of events",
+        Format::Threatconnect => "a ThreatConnect indicator, an array of them, or `{\"data\":[...]}`",
+        Format::Misp => "a MISP `{\"Event\"}`, `{\"Attribute\"}` or an array of attributes",
+        Format::Envelope => "an `{\"action\",\"indicators\"}` envelope",
+    };
+    let err = Error::new(Code::Shape, format!("expected {expected}, found {}", found.kind()));
+    if path.is_empty() { err } else { err.at_path(path) }
+}
+
+/// Runs `f` for each element of a top-level list (or the single object), assigning indexes and
+/// turning per-item errors into [`ItemError`]s.
+pub(crate) fn each_item<'v, 'a>(
+    list: &'v [Value<'a>],
+    list_path: &str,
+    out: &mut Output,
+    mut f: impl FnMut(&'v Value<'a>, &str, usize, &mut Output) -> Result<(), Error>,
+) {
+    for (i, value) in list.iter().enumerate() {
+        let path = join_index(list_path, i);
+        let index = out.next_index();
+        if let Err(e) = f(value, &path, index, out) {
+            out.error(index, &path, &e);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

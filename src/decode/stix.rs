@@ -1,0 +1,503 @@
+//! STIX 2.0 / 2.1: bundles, single objects and arrays of objects.
+//!
+//! Items come from `indicator` objects with `pattern_type` `stix` (the pattern is parsed and split
+//! into atomic observables, SPEC §4) and from the cyber-observable objects `ipv4-addr`,
+//! `ipv6-addr`, `domain-name` (and OpenCTI's `hostname`), `url`, `file` (one item per hash),
+//! `email-addr`, `email-message` (subject), `autonomous-system`, `windows-registry-key`,
+//! `x509-certificate` (one item per thumbprint) and `network-traffic` (its `dst_ref` resolved in the
+//! bundle, with port and protocol). Marking definitions and identities in the same bundle supply
+//! TLP and author names; other SDOs and SROs are context, not items.
+//!
+//! OpenCTI's data is read from both places it has lived: the extensions
+//! `extension-definition--ea279b3e-…` (SDOs) / `extension-definition--f93e2c80-…` (SCOs) and the
+//! older top-level `x_opencti_*` properties.
+
+use std::cell::OnceCell;
+use std::collections::HashMap;
+
+use crate::decode::tlp::Markings;
+use crate::decode::{Output, each_item, shape_error};
+use crate::error::{Code, Error, quote};
+use crate::json::{Obj, Value, expected, join_index, join_key};
+use crate::model::{
+    Action, Event, ExternalReference, Format, HashAlgorithm, Indicator, KillChainPhase, Observable, ObservableType,
+};
+use crate::normalize;
+use crate::pattern::{self, Extraction, SpecVersion};
+
+/// OpenCTI's extension on SDOs (indicators).
+pub const OPENCTI_SDO_EXTENSION: &str = "extension-definition--ea279b3e-5c71-4632-ac08-831c66a786ba";
+/// OpenCTI's extension on SCOs (observables).
+pub const OPENCTI_SCO_EXTENSION: &str = "extension-definition--f93e2c80-4231-4f9a-af8b-95c9bd566a82";
+
+/// The observable types decoded into items.
+pub const OBSERVABLE_TYPES: [&str; 12] = [
+    "ipv4-addr",
+    "ipv6-addr",
+    "domain-name",
+    "hostname",
+    "url",
+    "file",
+    "email-addr",
+    "email-message",
+    "autonomous-system",
+    "windows-registry-key",
+    "x509-certificate",
+    "network-traffic",
+];
+
+/// STIX types that are context, never items: read for TLP and names, or simply not indicators.
+const CONTEXT_TYPES: [&str; 26] = [
+    "bundle",
+    "marking-definition",
+    "identity",
+    "relationship",
+    "sighting",
+    "report",
+    "note",
+    "opinion",
+    "grouping",
+    "observed-data",
+    "attack-pattern",
+    "campaign",
+    "course-of-action",
+    "infrastructure",
+    "intrusion-set",
+    "location",
+    "malware",
+    "malware-analysis",
+    "threat-actor",
+    "tool",
+    "vulnerability",
+    "language-content",
+    "extension-definition",
+    "incident",
+    "case-incident",
+    "x-opencti-case-incident",
+];
+
+/// Whether a value looks like STIX: a bundle, an indicator or observable, or an object whose id is
+/// `<type>--<uuid>`.
+pub(crate) fn looks_like(value: &Value<'_>) -> bool {
+    match value.get_str("type") {
+        Some("bundle" | "indicator") => true,
+        Some(t) if OBSERVABLE_TYPES.contains(&t) => true,
+        Some(t) => value.get_str("id").is_some_and(|id| id.split_once("--").is_some_and(|(prefix, _)| prefix == t)),
+        None => false,
+    }
+}
+
+/// What an object is read against: the bundle's markings and identities, and the event that
+/// carried it.
+pub(crate) struct Context<'v, 'a> {
+    format: Format,
+    event: Option<Event>,
+    markings: Markings<'v>,
+    identities: HashMap<&'v str, &'v str>,
+    objects: &'v [Value<'a>],
+    by_id: OnceCell<HashMap<&'v str, &'v Value<'a>>>,
+}
+
+impl<'v, 'a: 'v> Context<'v, 'a> {
+    /// A context for objects outside any bundle (OpenCTI events).
+    pub(crate) fn standalone(format: Format, event: Option<Event>) -> Self {
+        Self { format, event, markings: Markings::default(), identities: HashMap::new(), objects: &[], by_id: OnceCell::new() }
+    }
+
+    /// A context over the objects of a bundle or array: learns TLP markings and identity names.
+    fn over(objects: &'v [Value<'a>], format: Format) -> Self {
+        let mut ctx = Self::standalone(format, None);
+        ctx.objects = objects;
+        for object in objects {
+            match object.get_str("type") {
+                Some("marking-definition") => {
+                    ctx.markings.learn(object);
+                }
+                Some("identity") => {
+                    if let (Some(id), Some(name)) = (object.get_str("id"), object.get_str("name")) {
+                        ctx.identities.insert(id, name);
+                    }
+                }
+                _ => {}
+            }
+        }
+        ctx
+    }
+
+    fn find(&self, id: &str) -> Option<&'v Value<'a>> {
+        let objects = self.objects;
+        self.by_id
+            .get_or_init(|| objects.iter().filter_map(|o| o.get_str("id").map(|id| (id, o))).collect())
+            .get(id)
+            .copied()
+    }
+}
+
+/// Decodes a STIX payload: a bundle, one object, or an array of objects.
+pub(crate) fn decode_payload(root: &Value<'_>, path: &str, out: &mut Output) -> Result<(), Error> {
+    match root {
+        Value::Object(_) if root.get_str("type") == Some("bundle") => {
+            let bundle = Obj::new(root, path)?;
+            let objects = bundle.array("objects")?.unwrap_or(&[]);
+            let ctx = Context::over(objects, Format::Stix);
+            let list_path = bundle.key_path("objects");
+            each_item(objects, &list_path, out, |object, path, index, out| decode_object(&ctx, object, path, index, out));
+            Ok(())
+        }
+        Value::Object(_) if looks_like(root) => {
+            let ctx = Context::standalone(Format::Stix, None);
+            let index = out.next_index();
+            if let Err(e) = decode_object(&ctx, root, path, index, out) {
+                out.error(index, path, &e);
+            }
+            Ok(())
+        }
+        Value::Array(objects) => {
+            let ctx = Context::over(objects, Format::Stix);
+            each_item(objects, path, out, |object, path, index, out| decode_object(&ctx, object, path, index, out));
+            Ok(())
+        }
+        other => Err(shape_error(Format::Stix, other, path)),
+    }
+}
+
+/// Decodes one STIX object into zero or more items (pushed to `out`); problems with parts of it
+/// (one bad hash among three) are pushed as errors, a problem with the whole object is returned.
+pub(crate) fn decode_object<'v, 'a: 'v>(
+    ctx: &Context<'v, 'a>,
+    value: &'v Value<'a>,
+    path: &str,
+    index: usize,
+    out: &mut Output,
+) -> Result<(), Error> {
+    let obj = Obj::new(value, path)?;
+    let kind = obj.req_str("type")?;
+    if kind == "indicator" {
+        return indicator(ctx, &obj, index, out);
+    }
+    if OBSERVABLE_TYPES.contains(&kind) {
+        return observable_object(ctx, &obj, kind, index, out);
+    }
+    if CONTEXT_TYPES.contains(&kind) || kind.starts_with("x-") {
+        return Ok(());
+    }
+    Err(Error::new(
+        Code::Unsupported,
+        format!(
+            "STIX object type {} is not relayed: expected `indicator` or an observable ({})",
+            quote(kind),
+            OBSERVABLE_TYPES.join(", ")
+        ),
+    )
+    .at_path(obj.key_path("type")))
+}
+
+fn indicator(ctx: &Context<'_, '_>, obj: &Obj<'_, '_>, index: usize, out: &mut Output) -> Result<(), Error> {
+    let mut base = common(ctx, obj)?;
+    let pattern_text = obj.req_str("pattern")?;
+    let pattern_type = obj.str("pattern_type")?.unwrap_or("stix");
+    if !pattern_type.eq_ignore_ascii_case("stix") {
+        return Err(Error::new(
+            Code::Unsupported,
+            format!("pattern type {} is not relayed: expected `stix`", quote(pattern_type)),
+        )
+        .at_path(obj.key_path("pattern_type")));
+    }
+    base.name = obj.text("name")?.map(str::to_owned);
+    if base.description.is_none() {
+        base.description = obj.text("description")?.map(str::to_owned);
+    }
+    base.lifecycle.valid_from = obj.timestamp("valid_from")?;
+    base.lifecycle.valid_until = obj.timestamp("valid_until")?;
+    base.indicator_types = obj.strings("indicator_types")?.into_iter().map(str::to_owned).collect();
+    base.kill_chain_phases = kill_chain_phases(obj)?;
+    base.pattern = Some(pattern_text.to_owned());
+
+    let version = if base.spec_version.as_deref() == Some("2.0") { SpecVersion::V2_0 } else { SpecVersion::V2_1 };
+    let pattern_path = obj.key_path("pattern");
+    let parsed = pattern::parse_version(pattern_text, version).map_err(|e| e.at_path(&pattern_path))?;
+    match pattern::extract(&parsed) {
+        Extraction::NotAtomic(reason) => {
+            base.not_atomic = Some(reason);
+            out.push(base);
+        }
+        Extraction::Atomic(observables) => {
+            push_each(base, observables.into_iter().map(|r| r.map_err(|e| e.or_path(|| pattern_path.clone()))), index, out);
+        }
+    }
+    Ok(())
+}
+
+fn observable_object(ctx: &Context<'_, '_>, obj: &Obj<'_, '_>, kind: &str, index: usize, out: &mut Output) -> Result<(), Error> {
+    let base = common(ctx, obj)?;
+    let value_at = |key: &str, t: ObservableType| -> Result<Observable, Error> {
+        let raw = obj.req_str(key)?;
+        normalize::observable(t, None, raw).map_err(|e| e.at_path(obj.key_path(key)))
+    };
+    let observables: Vec<Result<Observable, Error>> = match kind {
+        "ipv4-addr" => vec![value_at("value", ObservableType::Ipv4)],
+        "ipv6-addr" => vec![value_at("value", ObservableType::Ipv6)],
+        "domain-name" | "hostname" => vec![value_at("value", ObservableType::Domain)],
+        "url" => vec![value_at("value", ObservableType::Url)],
+        "email-addr" => vec![value_at("value", ObservableType::Email)],
+        "email-message" => vec![value_at("subject", ObservableType::EmailSubject)],
+        "autonomous-system" => vec![asn(obj)],
+        "windows-registry-key" => vec![registry_key(obj)],
+        "file" => hashes(obj, ObservableType::File)?,
+        "x509-certificate" => hashes(obj, ObservableType::Certificate)?,
+        "network-traffic" => vec![network_traffic(ctx, obj)],
+        _ => Vec::new(),
+    };
+    push_each(base, observables.into_iter(), index, out);
+    Ok(())
+}
+
+/// One item per good observable (the base cloned), one error per bad one.
+fn push_each(base: Indicator, observables: impl Iterator<Item = Result<Observable, Error>>, index: usize, out: &mut Output) {
+    let path = base.path.clone();
+    let mut pending: Option<Observable> = None;
+    for result in observables {
+        match result {
+            Ok(observable) => {
+                if let Some(previous) = pending.replace(observable) {
+                    let mut item = base.clone();
+                    item.observable = Some(previous);
+                    out.push(item);
+                }
+            }
+            Err(e) => out.error(index, &path, &e),
+        }
+    }
+    if let Some(last) = pending {
+        let mut item = base;
+        item.observable = Some(last);
+        out.push(item);
+    }
+}
+
+/// The fields every STIX object shares, plus OpenCTI's.
+fn common(ctx: &Context<'_, '_>, obj: &Obj<'_, '_>) -> Result<Indicator, Error> {
+    let mut item = Indicator::new(ctx.format, obj.path().to_owned());
+    item.event = ctx.event;
+    if ctx.event == Some(Event::Delete) {
+        item.action = Action::Remove;
+    }
+    let kind = obj.req_str("type")?;
+    item.source.type_name = Some(kind.to_owned());
+    item.source.id = obj.str("id")?.map(str::to_owned);
+    if kind == "indicator" && item.source.id.is_none() {
+        return Err(Error::new(Code::Missing, "missing field `id`").at_path(obj.key_path("id")));
+    }
+    item.spec_version = obj.str("spec_version")?.map(str::to_owned);
+    item.lifecycle.created = obj.timestamp("created")?;
+    item.lifecycle.modified = obj.timestamp("modified")?;
+    if obj.bool("revoked")? == Some(true) {
+        item.lifecycle.revoked = true;
+        item.action = Action::Remove;
+    }
+    item.labels = obj.strings("labels")?.into_iter().map(str::to_owned).collect();
+    item.scoring.confidence = obj.number_in("confidence", 0.0, 100.0)?.map(|c| c.round() as u8);
+    let marking_refs = obj.strings("object_marking_refs")?;
+    item.tlp = ctx.markings.strictest(marking_refs.iter().copied());
+    if let Some(author) = obj.str("created_by_ref")? {
+        item.source.owner_id = Some(author.to_owned());
+        item.source.owner = ctx.identities.get(author).map(|name| (*name).to_owned());
+    }
+    item.external_references = external_references(obj)?;
+    opencti_fields(obj, &mut item)?;
+    if item.scoring.score.is_none() {
+        item.scoring.score = item.scoring.confidence;
+    }
+    Ok(item)
+}
+
+/// OpenCTI's properties, from its extensions or the legacy `x_opencti_*` fields.
+fn opencti_fields(obj: &Obj<'_, '_>, item: &mut Indicator) -> Result<(), Error> {
+    let extensions_path = obj.key_path("extensions");
+    let extensions = obj.get("extensions").map(|e| Obj::new(e, &extensions_path)).transpose()?;
+    for ext_id in [OPENCTI_SDO_EXTENSION, OPENCTI_SCO_EXTENSION] {
+        let ext_path = join_key(&extensions_path, ext_id);
+        let Some(ext_value) = extensions.as_ref().and_then(|e| e.get(ext_id)) else { continue };
+        let ext = Obj::new(ext_value, &ext_path)?;
+        read_opencti(&ext, item)?;
+    }
+    // Legacy top-level properties fill whatever the extensions did not.
+    read_legacy_opencti(obj, item)
+}
+
+fn read_opencti(ext: &Obj<'_, '_>, item: &mut Indicator) -> Result<(), Error> {
+    if let Some(score) = ext.number_in("score", 0.0, 100.0)? {
+        item.scoring.score = Some(score.round() as u8);
+    }
+    if let Some(detection) = ext.bool("detection")? {
+        item.detection = Some(detection);
+    }
+    if let Some(id) = ext.str("id")? {
+        item.source.external_id = Some(id.to_owned());
+    }
+    if item.description.is_none() {
+        item.description = ext.text("description")?.map(str::to_owned);
+    }
+    item.labels.extend(ext.strings("labels")?.into_iter().map(str::to_owned));
+    if item.source.owner_id.is_none() {
+        item.source.owner_id = ext.str("created_by_ref")?.map(str::to_owned);
+    }
+    Ok(())
+}
+
+fn read_legacy_opencti(obj: &Obj<'_, '_>, item: &mut Indicator) -> Result<(), Error> {
+    if item.scoring.score.is_none() {
+        item.scoring.score = obj.number_in("x_opencti_score", 0.0, 100.0)?.map(|s| s.round() as u8);
+    }
+    if item.detection.is_none() {
+        item.detection = obj.bool("x_opencti_detection")?;
+    }
+    if item.source.external_id.is_none() {
+        item.source.external_id = obj.str("x_opencti_id")?.map(str::to_owned);
+    }
+    if item.description.is_none() {
+        item.description = obj.text("x_opencti_description")?.map(str::to_owned);
+    }
+    item.labels.extend(obj.strings("x_opencti_labels")?.into_iter().map(str::to_owned));
+    if item.source.owner_id.is_none() {
+        item.source.owner_id = obj.str("x_opencti_created_by_ref")?.map(str::to_owned);
+    }
+    Ok(())
+}
+
+fn kill_chain_phases(obj: &Obj<'_, '_>) -> Result<Vec<KillChainPhase>, Error> {
+    let Some(list) = obj.array("kill_chain_phases")? else { return Ok(Vec::new()) };
+    let list_path = obj.key_path("kill_chain_phases");
+    list.iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let path = join_index(&list_path, i);
+            let phase = Obj::new(v, &path)?;
+            Ok(KillChainPhase {
+                kill_chain_name: phase.req_str("kill_chain_name")?.to_owned(),
+                phase_name: phase.req_str("phase_name")?.to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn external_references(obj: &Obj<'_, '_>) -> Result<Vec<ExternalReference>, Error> {
+    let Some(list) = obj.array("external_references")? else { return Ok(Vec::new()) };
+    let list_path = obj.key_path("external_references");
+    list.iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let path = join_index(&list_path, i);
+            let r = Obj::new(v, &path)?;
+            Ok(ExternalReference {
+                source_name: r.str("source_name")?.unwrap_or_default().to_owned(),
+                url: r.str("url")?.map(str::to_owned),
+                external_id: r.str("external_id")?.map(str::to_owned),
+                description: r.str("description")?.map(str::to_owned),
+            })
+        })
+        .collect()
+}
+
+fn asn(obj: &Obj<'_, '_>) -> Result<Observable, Error> {
+    let path = obj.key_path("number");
+    let number = match obj.get("number") {
+        None => return Err(Error::new(Code::Missing, "missing field `number`").at_path(path)),
+        Some(Value::Number(n)) => n.as_i64().and_then(|n| u32::try_from(n).ok()).ok_or_else(|| {
+            Error::new(Code::Value, format!("invalid AS number `{n}`: expected a whole number from 0 to 4294967295")).at_path(&path)
+        })?,
+        Some(Value::String(s)) => normalize::asn(s).map_err(|e| e.at_path(&path))?,
+        Some(other) => return Err(expected("a number", other).at_path(path)),
+    };
+    Ok(Observable::new(ObservableType::Asn, number.to_string()))
+}
+
+fn registry_key(obj: &Obj<'_, '_>) -> Result<Observable, Error> {
+    let key = obj.req_str("key")?;
+    let mut observable = normalize::observable(ObservableType::RegistryKey, None, key).map_err(|e| e.at_path(obj.key_path("key")))?;
+    if let Some(first) = obj.array("values")?.and_then(<[Value<'_>]>::first) {
+        let path = join_index(&obj.key_path("values"), 0);
+        let value = Obj::new(first, &path)?;
+        observable.value_name = value.text("name")?.map(str::to_owned);
+        observable.value_type = value.text("data_type")?.map(str::to_owned);
+    }
+    Ok(observable)
+}
+
+/// One observable per entry of `hashes` (files, certificates), in a stable order: strongest first.
+fn hashes(obj: &Obj<'_, '_>, kind: ObservableType) -> Result<Vec<Result<Observable, Error>>, Error> {
+    let hashes_path = obj.key_path("hashes");
+    let Some(value) = obj.get("hashes") else {
+        let what = if kind == ObservableType::File { "a file" } else { "a certificate" };
+        return Err(Error::new(
+            Code::Missing,
+            format!("missing field `hashes`: {what} is relayed by its hashes (MD5, SHA-1, SHA-256, ...)"),
+        )
+        .at_path(hashes_path));
+    };
+    let hashes = Obj::new(value, &hashes_path)?;
+    let mut found: Vec<(Option<HashAlgorithm>, Result<Observable, Error>)> = hashes
+        .fields()
+        .map(|(name, raw)| {
+            let path = join_key(&hashes_path, name);
+            let Some(algorithm) = HashAlgorithm::from_name(name) else {
+                return (
+                    None,
+                    Err(Error::new(
+                        Code::Unsupported,
+                        format!("hash algorithm {} is not supported: expected MD5, SHA-1, SHA-256, SHA-512, SHA3-256, SHA3-512, SSDEEP or TLSH", quote(name)),
+                    )
+                    .at_path(path)),
+                );
+            };
+            let result = match raw.as_str() {
+                Some(text) => normalize::observable(kind, Some(algorithm), text).map_err(|e| e.at_path(&path)),
+                None => Err(expected("a string", raw).at_path(path)),
+            };
+            (Some(algorithm), result)
+        })
+        .collect();
+    found.sort_by_key(|(algorithm, _)| std::cmp::Reverse(algorithm.map(hash_rank)));
+    Ok(found.into_iter().map(|(_, r)| r).collect())
+}
+
+/// Preference order among hashes: SHA-256 first (Defender prefers it), MD5 last.
+fn hash_rank(algorithm: HashAlgorithm) -> u8 {
+    match algorithm {
+        HashAlgorithm::Sha256 => 9,
+        HashAlgorithm::Sha1 => 8,
+        HashAlgorithm::Sha512 => 7,
+        HashAlgorithm::Sha384 => 6,
+        HashAlgorithm::Sha224 => 5,
+        HashAlgorithm::Sha3_256 => 4,
+        HashAlgorithm::Sha3_512 => 3,
+        HashAlgorithm::Md5 => 2,
+        HashAlgorithm::Ssdeep => 1,
+        HashAlgorithm::Tlsh => 0,
+    }
+}
+
+/// A `network-traffic` SCO: its destination (resolved in the bundle) with port and protocol.
+fn network_traffic(ctx: &Context<'_, '_>, obj: &Obj<'_, '_>) -> Result<Observable, Error> {
+    let dst_ref = obj.req_str("dst_ref")?;
+    let Some(target) = ctx.find(dst_ref) else {
+        return Err(Error::new(
+            Code::Missing,
+            format!("network-traffic destination {} is not in the payload: send the address object in the same bundle", quote(dst_ref)),
+        )
+        .at_path(obj.key_path("dst_ref")));
+    };
+    let value = target.get_str("value").ok_or_else(|| {
+        Error::new(Code::Missing, format!("network-traffic destination {} has no `value`", quote(dst_ref))).at_path(obj.key_path("dst_ref"))
+    })?;
+    let mut observable = normalize::host(value).map_err(|e| e.at_path(obj.key_path("dst_ref")))?;
+    if let Some(port) = obj.number("dst_port")? {
+        if !(1.0..=65535.0).contains(&port) || port.fract() != 0.0 {
+            return Err(Error::new(Code::Value, format!("invalid port `{port}`: expected a whole number from 1 to 65535"))
+                .at_path(obj.key_path("dst_port")));
+        }
+        observable.port = Some(port as u16);
+    }
+    observable.protocol = obj.strings("protocols")?.first().map(|p| p.to_ascii_lowercase());
+    Ok(observable)
+}
