@@ -56,6 +56,9 @@ node-test: tools ## Node tests of the package (tests/node/*.test.mjs, Node >= 22
 	@$(STEP) "node --test" timeout -k 10 $(NODE_TEST_TIMEOUT) $(NODE) --test --test-timeout=60000 --test-force-exit tests/node/*.test.mjs
 
 bench: build ## Benchmarks: native decode throughput (cargo bench), the same in wasm under Node, wasm size
+	@$(STEP) "cargo build wasm32 release --features bench" $(CARGO) build --lib --target $(WASM_TARGET) --release --features bench --target-dir target/bench-build
+	@rm -rf target/pkg-bench
+	@$(STEP) "wasm-bindgen (bench build)" $(WASM_BINDGEN) --target web --out-dir target/pkg-bench target/bench-build/$(WASM_TARGET)/release/ti_relay.wasm
 	@$(STEP) "cargo bench (native)" $(CARGO) bench --bench throughput
 	@$(STEP) "wasm bench (Node)" $(NODE) bench/wasm.mjs
 

@@ -29,31 +29,11 @@ pub(crate) struct Corpus {
 /// Every format's payload, in a fixed order.
 pub(crate) fn all() -> Vec<Corpus> {
     vec![
-        Corpus {
-            format: "stix",
-            text: stix_bundle(),
-            indicators: INDICATORS,
-        },
-        Corpus {
-            format: "opencti",
-            text: opencti_events(),
-            indicators: INDICATORS,
-        },
-        Corpus {
-            format: "threatconnect",
-            text: threatconnect(),
-            indicators: INDICATORS,
-        },
-        Corpus {
-            format: "misp",
-            text: misp_event(),
-            indicators: INDICATORS,
-        },
-        Corpus {
-            format: "envelope",
-            text: envelope(),
-            indicators: INDICATORS,
-        },
+        Corpus { format: "stix", text: stix_bundle(), indicators: INDICATORS },
+        Corpus { format: "opencti", text: opencti_events(), indicators: INDICATORS },
+        Corpus { format: "threatconnect", text: threatconnect(), indicators: INDICATORS },
+        Corpus { format: "misp", text: misp_event(), indicators: INDICATORS },
+        Corpus { format: "envelope", text: envelope(), indicators: INDICATORS },
     ]
 }
 
@@ -244,11 +224,7 @@ impl Rng {
     }
 
     fn hex(&mut self, len: usize, upper: bool) -> String {
-        let digits: &[u8; 16] = if upper {
-            b"0123456789ABCDEF"
-        } else {
-            b"0123456789abcdef"
-        };
+        let digits: &[u8; 16] = if upper { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
         (0..len).map(|_| char::from(*self.pick(digits))).collect()
     }
 
@@ -289,24 +265,14 @@ fn civil(days: i64) -> (i64, i64, i64) {
 fn stix_time(secs: i64, millis: i64) -> String {
     let (y, mo, d) = civil(secs.div_euclid(DAY));
     let s = secs.rem_euclid(DAY);
-    format!(
-        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
+    format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", s / 3600, s / 60 % 60, s % 60)
 }
 
 /// RFC 3339 without fractions, as `ThreatConnect` writes it: `2023-09-13T14:51:34Z`.
 fn tc_time(secs: i64) -> String {
     let (y, mo, d) = civil(secs.div_euclid(DAY));
     let s = secs.rem_euclid(DAY);
-    format!(
-        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
+    format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
 }
 
 fn date(secs: i64) -> String {
@@ -333,9 +299,7 @@ struct Hashes {
 
 impl Hashes {
     fn count(&self) -> usize {
-        usize::from(self.md5.is_some())
-            + usize::from(self.sha1.is_some())
-            + usize::from(self.sha256.is_some())
+        usize::from(self.md5.is_some()) + usize::from(self.sha1.is_some()) + usize::from(self.sha256.is_some())
     }
 }
 
@@ -366,13 +330,10 @@ enum Entry {
     Compound(CompoundKind),
 }
 
-const TLDS: &[&str] = &[
-    "com", "net", "org", "info", "xyz", "ru", "io", "top", "biz", "cn", "online", "site",
-];
+const TLDS: &[&str] = &["com", "net", "org", "info", "xyz", "ru", "io", "top", "biz", "cn", "online", "site"];
 const SYLLABLES: &[&str] = &[
-    "ka", "lo", "mi", "net", "sec", "up", "data", "cloud", "cdn", "web", "soft", "ex", "zor",
-    "tel", "pay", "mail", "box", "go", "fast", "safe", "login", "verify", "acc", "ount", "update",
-    "win", "srv", "api",
+    "ka", "lo", "mi", "net", "sec", "up", "data", "cloud", "cdn", "web", "soft", "ex", "zor", "tel", "pay", "mail",
+    "box", "go", "fast", "safe", "login", "verify", "acc", "ount", "update", "win", "srv", "api",
 ];
 const PATHS: &[&str] = &[
     "gate.php",
@@ -388,24 +349,8 @@ const PATHS: &[&str] = &[
     "submit",
     "index.html",
 ];
-const FIRST_NAMES: &[&str] = &[
-    "billing",
-    "support",
-    "hr",
-    "ceo",
-    "no-reply",
-    "it-helpdesk",
-    "john.smith",
-    "payroll",
-];
-const FILE_NAMES: &[&str] = &[
-    "invoice.exe",
-    "update.dll",
-    "setup.msi",
-    "report.docm",
-    "payload.bin",
-    "svchost.exe",
-];
+const FIRST_NAMES: &[&str] = &["billing", "support", "hr", "ceo", "no-reply", "it-helpdesk", "john.smith", "payroll"];
+const FILE_NAMES: &[&str] = &["invoice.exe", "update.dll", "setup.msi", "report.docm", "payload.bin", "svchost.exe"];
 
 fn word(rng: &mut Rng) -> String {
     let n = rng.range(2, 4);
@@ -414,11 +359,7 @@ fn word(rng: &mut Rng) -> String {
 
 fn domain(rng: &mut Rng) -> String {
     let tld = rng.pick(TLDS);
-    if rng.chance(250) {
-        format!("{}.{}.{tld}", word(rng), word(rng))
-    } else {
-        format!("{}.{tld}", word(rng))
-    }
+    if rng.chance(250) { format!("{}.{}.{tld}", word(rng), word(rng)) } else { format!("{}.{tld}", word(rng)) }
 }
 
 fn ipv4(rng: &mut Rng) -> String {
@@ -429,34 +370,16 @@ fn ipv4(rng: &mut Rng) -> String {
             break a;
         }
     };
-    format!(
-        "{a}.{}.{}.{}",
-        rng.below(256),
-        rng.below(256),
-        rng.range(1, 254)
-    )
+    format!("{a}.{}.{}.{}", rng.below(256), rng.below(256), rng.range(1, 254))
 }
 
 fn ipv6(rng: &mut Rng) -> String {
-    let prefix = *rng.pick(&[
-        "2a03:b0c0",
-        "2001:4860",
-        "2606:4700",
-        "2a01:4f8",
-        "2604:a880",
-        "2400:cb00",
-    ]);
-    let groups: Vec<String> = (0..6)
-        .map(|_| format!("{:x}", rng.below(0x1_0000)))
-        .collect();
+    let prefix = *rng.pick(&["2a03:b0c0", "2001:4860", "2606:4700", "2a01:4f8", "2604:a880", "2400:cb00"]);
+    let groups: Vec<String> = (0..6).map(|_| format!("{:x}", rng.below(0x1_0000))).collect();
     if rng.chance(500) {
         // Compressed, as most feeds write them.
-        format!(
-            "{prefix}:{}::{}:{}",
-            groups.first().map_or("0", String::as_str),
-            rng.below(0x1_0000),
-            rng.below(0x1_0000)
-        )
+        let (head, tail) = groups.split_at(1);
+        format!("{prefix}:{}::{}", head.join(":"), tail.get(..2).unwrap_or_default().join(":"))
     } else {
         format!("{prefix}:{}", groups.join(":"))
     }
@@ -464,21 +387,9 @@ fn ipv6(rng: &mut Rng) -> String {
 
 fn url(rng: &mut Rng) -> String {
     let scheme = if rng.chance(600) { "https" } else { "http" };
-    let host = if rng.chance(150) {
-        ipv4(rng)
-    } else {
-        domain(rng)
-    };
-    let port = if rng.chance(100) {
-        format!(":{}", rng.pick(&[8080, 8443, 4444, 81]))
-    } else {
-        String::new()
-    };
-    let query = if rng.chance(300) {
-        format!("?id={}", rng.hex(8, false))
-    } else {
-        String::new()
-    };
+    let host = if rng.chance(150) { ipv4(rng) } else { domain(rng) };
+    let port = if rng.chance(100) { format!(":{}", rng.pick(&[8080, 8443, 4444, 81])) } else { String::new() };
+    let query = if rng.chance(300) { format!("?id={}", rng.hex(8, false)) } else { String::new() };
     format!("{scheme}://{host}{port}/{}{query}", rng.pick(PATHS))
 }
 
@@ -508,12 +419,9 @@ fn entry(rng: &mut Rng, compound: bool, upper_hashes: bool) -> Entry {
     let roll = rng.below(1000);
     let rest = if compound { 930 } else { 965 };
     match roll {
-        0..=399 if rng.chance(30) => Entry::Atom(Obs::Cidr(format!(
-            "{}.{}.{}.0/24",
-            rng.range(11, 223),
-            rng.below(256),
-            rng.below(256)
-        ))),
+        0..=399 if rng.chance(30) => {
+            Entry::Atom(Obs::Cidr(format!("{}.{}.{}.0/24", rng.range(11, 223), rng.below(256), rng.below(256))))
+        }
         0..=399 => Entry::Atom(Obs::Ipv4(ipv4(rng))),
         400..=599 => Entry::Atom(Obs::Domain(domain(rng))),
         600..=749 => Entry::Atom(Obs::Url(url(rng))),
@@ -562,18 +470,8 @@ fn comparison(obs: &Obs) -> String {
 
 fn value_of(obs: &Obs) -> String {
     match obs {
-        Obs::Ipv4(v)
-        | Obs::Cidr(v)
-        | Obs::Ipv6(v)
-        | Obs::Domain(v)
-        | Obs::Url(v)
-        | Obs::Email(v) => v.clone(),
-        Obs::File(h) => h
-            .sha256
-            .clone()
-            .or_else(|| h.sha1.clone())
-            .or_else(|| h.md5.clone())
-            .unwrap_or_default(),
+        Obs::Ipv4(v) | Obs::Cidr(v) | Obs::Ipv6(v) | Obs::Domain(v) | Obs::Url(v) | Obs::Email(v) => v.clone(),
+        Obs::File(h) => h.sha256.clone().or_else(|| h.sha1.clone()).or_else(|| h.md5.clone()).unwrap_or_default(),
     }
 }
 
@@ -593,17 +491,10 @@ fn compound(rng: &mut Rng, kind: CompoundKind) -> (String, Vec<Obs>, String) {
             let pattern = if rng.chance(500) {
                 format!("[{}]", parts.join(" OR "))
             } else {
-                parts
-                    .iter()
-                    .map(|p| format!("[{p}]"))
-                    .collect::<Vec<_>>()
-                    .join(" OR ")
+                parts.iter().map(|p| format!("[{p}]")).collect::<Vec<_>>().join(" OR ")
             };
-            let name = format!(
-                "{} and {} related",
-                value_of(atoms.first().unwrap_or(&Obs::Ipv4(String::new()))),
-                n - 1
-            );
+            let name =
+                format!("{} and {} related", value_of(atoms.first().unwrap_or(&Obs::Ipv4(String::new()))), n - 1);
             (pattern, atoms, name)
         }
         CompoundKind::NetworkTraffic => {
@@ -616,24 +507,21 @@ fn compound(rng: &mut Rng, kind: CompoundKind) -> (String, Vec<Obs>, String) {
             parts.push(format!("network-traffic:dst_ref.value = {}", lit(&ip)));
             parts.push(format!("network-traffic:dst_port = {port}"));
             if rng.chance(400) {
-                parts.push(format!(
-                    "network-traffic:protocols[*] = {}",
-                    lit(rng.pick::<&str>(&["tcp", "udp"]))
-                ));
+                parts.push(format!("network-traffic:protocols[*] = {}", lit(rng.pick::<&str>(&["tcp", "udp"]))));
             }
             let name = format!("{ip}:{port}");
-            (
-                format!("[{}]", parts.join(" AND ")),
-                vec![Obs::Ipv4(ip)],
-                name,
-            )
+            (format!("[{}]", parts.join(" AND ")), vec![Obs::Ipv4(ip)], name)
         }
         CompoundKind::NonAtomic => {
             let ip = ipv4(rng);
             let d = domain(rng);
             let sha = rng.hex(64, false);
             let pattern = match rng.below(6) {
-                0 => format!("[file:hashes.'SHA-256' = {}] FOLLOWEDBY [ipv4-addr:value = {}] WITHIN 600 SECONDS", lit(&sha), lit(&ip)),
+                0 => format!(
+                    "[file:hashes.'SHA-256' = {}] FOLLOWEDBY [ipv4-addr:value = {}] WITHIN 600 SECONDS",
+                    lit(&sha),
+                    lit(&ip)
+                ),
                 1 => format!("[domain-name:value = {}] REPEATS 5 TIMES WITHIN 3600 SECONDS", lit(&d)),
                 2 => format!(
                     "[ipv4-addr:value = {}] START t'{}' STOP t'{}'",
@@ -649,11 +537,7 @@ fn compound(rng: &mut Rng, kind: CompoundKind) -> (String, Vec<Obs>, String) {
                     lit(&d)
                 ),
             };
-            (
-                pattern,
-                Vec::new(),
-                format!("Behaviour {}", rng.hex(6, false)),
-            )
+            (pattern, Vec::new(), format!("Behaviour {}", rng.hex(6, false)))
         }
     }
 }
@@ -723,11 +607,7 @@ fn stix_marking_objects() -> Vec<V> {
     let mut out = Vec::new();
     for t in TLPS {
         if t.name != "amber+strict" {
-            let upper = if t.name == "clear" {
-                "WHITE".to_owned()
-            } else {
-                t.name.to_ascii_uppercase()
-            };
+            let upper = if t.name == "clear" { "WHITE".to_owned() } else { t.name.to_ascii_uppercase() };
             let tlp1 = if t.name == "clear" { "white" } else { t.name };
             out.push(obj! {
                 "type" => "marking-definition",
@@ -768,20 +648,8 @@ const LABELS: &[&str] = &[
     "scanner",
     "credential-harvesting",
 ];
-const MITRE_PHASES: &[&str] = &[
-    "initial-access",
-    "execution",
-    "persistence",
-    "command-and-control",
-    "exfiltration",
-];
-const LM_PHASES: &[&str] = &[
-    "reconnaissance",
-    "delivery",
-    "exploitation",
-    "installation",
-    "command-and-control",
-];
+const MITRE_PHASES: &[&str] = &["initial-access", "execution", "persistence", "command-and-control", "exfiltration"];
+const LM_PHASES: &[&str] = &["reconnaissance", "delivery", "exploitation", "installation", "command-and-control"];
 
 fn labels(rng: &mut Rng) -> Vec<String> {
     let n = rng.below(4);
@@ -837,12 +705,7 @@ fn stix_pattern(rng: &mut Rng) -> StixPattern {
                 _ => value_of(&obs),
             };
             let main_type = opencti_type(&obs);
-            StixPattern {
-                pattern,
-                name,
-                atoms: vec![obs],
-                main_type,
-            }
+            StixPattern { pattern, name, atoms: vec![obs], main_type }
         }
         Entry::Compound(kind) => {
             let (pattern, atoms, name) = compound(rng, kind);
@@ -851,12 +714,7 @@ fn stix_pattern(rng: &mut Rng) -> StixPattern {
                 CompoundKind::Or => atoms.first().map_or("Unknown", opencti_type),
                 CompoundKind::NonAtomic => "Unknown",
             };
-            StixPattern {
-                pattern,
-                name,
-                atoms,
-                main_type,
-            }
+            StixPattern { pattern, name, atoms, main_type }
         }
     }
 }
@@ -887,11 +745,7 @@ fn stix_indicator(
     };
     if rng.chance(350) {
         // Mostly in the future; one in seven already past.
-        let until = if rng.chance(140) {
-            NOW - rng.range(1, 60) * DAY
-        } else {
-            NOW + rng.range(7, 365) * DAY
-        };
+        let until = if rng.chance(140) { NOW - rng.range(1, 60) * DAY } else { NOW + rng.range(7, 365) * DAY };
         o = o.with("valid_until", stix_time(until, 0));
     }
     if rng.chance(10) {
@@ -915,10 +769,7 @@ fn stix_indicator(
         );
     }
     if let Some(t) = tlp(rng) {
-        o = o.with(
-            "object_marking_refs",
-            V::Arr(vec![V::from(marking(t, rng))]),
-        );
+        o = o.with("object_marking_refs", V::Arr(vec![V::from(marking(t, rng))]));
     }
     o
 }
@@ -954,13 +805,7 @@ fn stix_bundle() -> String {
     for _ in 0..INDICATORS {
         let p = stix_pattern(&mut rng);
         let times = created_modified(&mut rng);
-        objects.push(stix_indicator(
-            &mut rng,
-            &p,
-            STIX_AUTHOR,
-            stix_marking,
-            times,
-        ));
+        objects.push(stix_indicator(&mut rng, &p, STIX_AUTHOR, stix_marking, times));
     }
     obj! {
         "type" => "bundle",
@@ -1077,35 +922,15 @@ fn opencti_events() -> String {
 
 // --- ThreatConnect v3 ----------------------------------------------------------------------------
 
-const TC_OWNERS: &[(i64, &str)] = &[
-    (7, "ABC-Owner"),
-    (12, "Common Community"),
-    (3, "Technical Blogs and Reports"),
-];
-const TC_PHASES: &[&str] = &[
-    "Reconnaissance",
-    "Weaponization",
-    "Delivery",
-    "Exploitation",
-    "Installation",
-    "Command and Control",
-];
-const TC_TAGS: &[&str] = &[
-    "APT28",
-    "Emotet",
-    "Phishing",
-    "C2",
-    "Ransomware",
-    "Botnet",
-    "Scanner",
-    "Cobalt Strike",
-];
+const TC_OWNERS: &[(i64, &str)] = &[(7, "ABC-Owner"), (12, "Common Community"), (3, "Technical Blogs and Reports")];
+const TC_PHASES: &[&str] =
+    &["Reconnaissance", "Weaponization", "Delivery", "Exploitation", "Installation", "Command and Control"];
+const TC_TAGS: &[&str] = &["APT28", "Emotet", "Phishing", "C2", "Ransomware", "Botnet", "Scanner", "Cobalt Strike"];
 
 fn threatconnect() -> String {
     let mut rng = Rng::new(0x7C0_2023);
-    let data: Vec<V> = (0..INDICATORS)
-        .map(|i| tc_indicator(&mut rng, 10_000_000 + i64::try_from(i).unwrap_or(0)))
-        .collect();
+    let data: Vec<V> =
+        (0..INDICATORS).map(|i| tc_indicator(&mut rng, 10_000_000 + i64::try_from(i).unwrap_or(0))).collect();
     obj! { "data" => data, "count" => INDICATORS, "status" => "Success" }.to_json()
 }
 
@@ -1123,15 +948,9 @@ fn tc_indicator(rng: &mut Rng, id: i64) -> V {
         Obs::Url(v) => ("URL", v.clone()),
         Obs::Email(v) => ("EmailAddress", v.clone()),
         // ThreatConnect's File summary: "MD5 : SHA1 : SHA256", of the hashes present.
-        Obs::File(h) => (
-            "File",
-            [&h.md5, &h.sha1, &h.sha256]
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(" : "),
-        ),
+        Obs::File(h) => {
+            ("File", [&h.md5, &h.sha1, &h.sha256].into_iter().flatten().cloned().collect::<Vec<_>>().join(" : "))
+        }
     };
     let (owner_id, owner) = *rng.pick(TC_OWNERS);
     let (added, modified) = created_modified(rng);
@@ -1159,10 +978,7 @@ fn tc_indicator(rng: &mut Rng, id: i64) -> V {
     o = match &obs {
         Obs::Ipv4(v) | Obs::Ipv6(v) => o.with("ip", v),
         Obs::Cidr(v) => o.with("block", v),
-        Obs::Domain(v) => o
-            .with("hostName", v)
-            .with("dnsActive", false)
-            .with("whoisActive", false),
+        Obs::Domain(v) => o.with("hostName", v).with("dnsActive", false).with("whoisActive", false),
         Obs::Url(v) => o.with("text", v),
         Obs::Email(v) => o.with("address", v),
         Obs::File(h) => o
@@ -1171,15 +987,11 @@ fn tc_indicator(rng: &mut Rng, id: i64) -> V {
             .with_opt("sha256", h.sha256.clone())
             .with("size", rng.range(1_000, 5_000_000)),
     };
-    let tags: Vec<V> = (0..rng.below(3))
-        .map(|_| obj! { "id" => rng.range(100, 999), "name" => *rng.pick(TC_TAGS) })
-        .collect();
+    let tags: Vec<V> =
+        (0..rng.below(3)).map(|_| obj! { "id" => rng.range(100, 999), "name" => *rng.pick(TC_TAGS) }).collect();
     o = o.with("tags", obj! { "data" => tags });
     o = o.with_opt("securityLabels", tc_security_labels(rng));
-    o.with(
-        "attributes",
-        obj! { "data" => tc_attributes(rng, added, modified) },
-    )
+    o.with("attributes", obj! { "data" => tc_attributes(rng, added, modified) })
 }
 
 fn tc_security_labels(rng: &mut Rng) -> Option<V> {
@@ -1241,13 +1053,7 @@ struct MispAttr<'a> {
 }
 
 fn single(kind: &'static str, category: &'static str, value: String) -> MispAttr<'static> {
-    MispAttr {
-        kind,
-        category,
-        value,
-        relation: None,
-        object_id: "0",
-    }
+    MispAttr { kind, category, value, relation: None, object_id: "0" }
 }
 
 fn misp_attribute(rng: &mut Rng, a: &MispAttr<'_>, ts: i64, id: usize) -> V {
@@ -1273,13 +1079,13 @@ fn misp_attribute(rng: &mut Rng, a: &MispAttr<'_>, ts: i64, id: usize) -> V {
     let mut tags = Vec::new();
     if rng.chance(80) {
         let tlp = *rng.pick(&["tlp:amber", "tlp:clear", "tlp:white", "tlp:red"]);
-        tags.push(
-            obj! { "id" => "12", "name" => tlp, "colour" => "#FFC000", "exportable" => true },
-        );
+        tags.push(obj! { "id" => "12", "name" => tlp, "colour" => "#FFC000", "exportable" => true });
     }
     if rng.chance(60) {
         let phase = *rng.pick(&["Delivery", "Command and Control", "Exploitation"]);
-        tags.push(obj! { "id" => "31", "name" => format!("kill-chain:{phase}"), "colour" => "#0088cc", "exportable" => true });
+        tags.push(
+            obj! { "id" => "31", "name" => format!("kill-chain:{phase}"), "colour" => "#0088cc", "exportable" => true },
+        );
     }
     if !tags.is_empty() {
         o = o.with("Tag", tags);
@@ -1294,13 +1100,7 @@ fn misp_file_object(rng: &mut Rng, h: &Hashes, object_id: &str, ts: i64, count: 
         if let Some(v) = value
             && *count < INDICATORS
         {
-            let a = MispAttr {
-                kind,
-                category: PAYLOAD,
-                value: v.clone(),
-                relation: Some(kind),
-                object_id,
-            };
+            let a = MispAttr { kind, category: PAYLOAD, value: v.clone(), relation: Some(kind), object_id };
             inner.push(misp_attribute(rng, &a, ts, *count));
             *count += 1;
         }
@@ -1326,39 +1126,17 @@ fn misp_file_object(rng: &mut Rng, h: &Hashes, object_id: &str, ts: i64, count: 
 /// A single attribute for an observable, or `None` for a multi-hash file (an object instead).
 fn misp_single(rng: &mut Rng, obs: Obs) -> Option<MispAttr<'static>> {
     Some(match obs {
-        Obs::Ipv4(v) if rng.chance(50) => single(
-            "ip-dst|port",
-            NETWORK,
-            format!("{v}|{}", rng.pick(&[443, 80, 8080, 4444])),
-        ),
-        Obs::Ipv4(v) | Obs::Cidr(v) | Obs::Ipv6(v) => single(
-            if rng.chance(700) { "ip-dst" } else { "ip-src" },
-            NETWORK,
-            v,
-        ),
-        Obs::Domain(v) => single(
-            if rng.chance(700) {
-                "domain"
-            } else {
-                "hostname"
-            },
-            NETWORK,
-            v,
-        ),
+        Obs::Ipv4(v) if rng.chance(50) => {
+            single("ip-dst|port", NETWORK, format!("{v}|{}", rng.pick(&[443, 80, 8080, 4444])))
+        }
+        Obs::Ipv4(v) | Obs::Cidr(v) | Obs::Ipv6(v) => {
+            single(if rng.chance(700) { "ip-dst" } else { "ip-src" }, NETWORK, v)
+        }
+        Obs::Domain(v) => single(if rng.chance(700) { "domain" } else { "hostname" }, NETWORK, v),
         Obs::Url(v) => single("url", NETWORK, v),
-        Obs::Email(v) => single(
-            if rng.chance(600) {
-                "email-src"
-            } else {
-                "email-dst"
-            },
-            PAYLOAD,
-            v,
-        ),
+        Obs::Email(v) => single(if rng.chance(600) { "email-src" } else { "email-dst" }, PAYLOAD, v),
         Obs::File(h) => match (h.name, h.sha256, h.sha1, h.md5) {
-            (Some(name), Some(sha256), None, None) => {
-                single("filename|sha256", PAYLOAD, format!("{name}|{sha256}"))
-            }
+            (Some(name), Some(sha256), None, None) => single("filename|sha256", PAYLOAD, format!("{name}|{sha256}")),
             (_, Some(v), None, None) => single("sha256", PAYLOAD, v),
             (_, None, Some(v), None) => single("sha1", PAYLOAD, v),
             (_, None, None, Some(v)) => single("md5", PAYLOAD, v),

@@ -64,13 +64,7 @@ fn measure(text: &str) -> Result<Measured, String> {
     times.sort_unstable();
     let best = times.first().copied().unwrap_or_default();
     let median = times.get(times.len() / 2).copied().unwrap_or_default();
-    Ok(Measured {
-        items,
-        errors,
-        runs: times.len(),
-        best,
-        median,
-    })
+    Ok(Measured { items, errors, runs: times.len(), best, median })
 }
 
 fn per_sec(count: usize, d: Duration) -> f64 {
@@ -123,42 +117,34 @@ fn print_table(title: &str, rows: &[Row]) {
                 thousands(per_sec(r.indicators, m.median)),
                 mb / m.median.as_secs_f64().max(1e-9),
             ),
-            Err(e) => println!(
-                "{:<14} {:>9.2} {:>10}  decode failed: {e}",
-                r.format, mb, r.indicators
-            ),
+            Err(e) => println!("{:<14} {:>9.2} {:>10}  decode failed: {e}", r.format, mb, r.indicators),
         }
     }
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     let quick = args.iter().any(|a| a == "--quick");
     let only: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
 
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("target")
-        .join("bench-corpus");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("bench-corpus");
     std::fs::create_dir_all(&dir)?;
     let corpora = corpus::all();
-    let mut manifest = serde_json::Map::new();
+    // The manifest lists the files in the order the tables print them.
+    let mut manifest = Vec::new();
     for c in &corpora {
         // The generator is hand-written JSON: check it is JSON at all before timing anything.
         serde_json::from_str::<serde::de::IgnoredAny>(&c.text)
             .map_err(|e| format!("corpus {} is not valid JSON: {e}", c.format))?;
         std::fs::write(dir.join(format!("{}.json", c.format)), &c.text)?;
-        manifest.insert(
-            c.format.to_owned(),
-            serde_json::json!({ "file": format!("{}.json", c.format), "bytes": c.text.len(), "indicators": c.indicators }),
-        );
+        manifest.push(serde_json::json!({
+            "format": c.format,
+            "file": format!("{}.json", c.format),
+            "bytes": c.text.len(),
+            "indicators": c.indicators,
+        }));
     }
-    std::fs::write(
-        dir.join("manifest.json"),
-        serde_json::to_string_pretty(&manifest)?,
-    )?;
+    std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&manifest)?)?;
     println!(
         "corpus: {} formats x {} source indicators written to {}",
         corpora.len(),
@@ -167,10 +153,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
 
     let mut rows = Vec::new();
-    for c in corpora
-        .iter()
-        .filter(|c| only.is_empty() || only.iter().any(|o| *o == c.format))
-    {
+    for c in corpora.iter().filter(|c| only.is_empty() || only.iter().any(|o| *o == c.format)) {
         let outcome = if quick {
             // One timed run: checks the bench works without spending its time.
             let t = Instant::now();
@@ -186,30 +169,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         } else {
             measure(&c.text)
         };
-        rows.push(Row {
-            format: c.format,
-            bytes: c.text.len(),
-            indicators: c.indicators,
-            outcome,
-        });
+        rows.push(Row { format: c.format, bytes: c.text.len(), indicators: c.indicators, outcome });
     }
-    print_table(
-        "native decode throughput (ti_relay::decode, DecodeOptions::default())",
-        &rows,
-    );
+    print_table("native decode throughput (ti_relay::decode, DecodeOptions::default())", &rows);
 
-    if let Some(Row {
-        outcome: Ok(m),
-        indicators,
-        ..
-    }) = rows.iter().find(|r| r.format == "stix")
-    {
+    if let Some(Row { outcome: Ok(m), indicators, .. }) = rows.iter().find(|r| r.format == "stix") {
         let rate = per_sec(*indicators, m.median);
-        let verdict = if rate >= STIX_BUDGET {
-            "within"
-        } else {
-            "OVER"
-        };
+        let verdict = if rate >= STIX_BUDGET { "within" } else { "OVER" };
         println!(
             "\nbudget: mixed STIX corpus {} indicators/s (median) vs >= {} natively: {verdict} budget",
             thousands(rate),

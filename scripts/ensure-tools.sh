@@ -6,12 +6,15 @@
 # Versions and traps: ../shared/reference/toolchain.md.
 set -euo pipefail
 
-WASM_BINDGEN_VERSION=0.2.130   # must equal the `wasm-bindgen = "=…"` pin in Cargo.toml
 NODE_VERSION=22.23.3           # bootstrapped from the npm registry when the system node is < 22
 NODE_MIN_MAJOR=22
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+
+# The CLI must equal the crate's exact `wasm-bindgen = "=X.Y.Z"` pin in Cargo.toml.
+WASM_BINDGEN_VERSION="$(sed -nE 's/^wasm-bindgen *= *"=([0-9.]+)".*/\1/p' Cargo.toml | head -n1)"
+WASM_BINDGEN_VERSION="${WASM_BINDGEN_VERSION:-0.2.130}"
 
 say() { printf '[ensure-tools] %s\n' "$*" >&2; }
 timed() { # timed "what" cmd...: runs cmd, says how long it took

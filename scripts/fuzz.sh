@@ -28,7 +28,14 @@ status=0
 for t in $targets; do
   printf '\n==> fuzz %s for %s s\n' "$t" "$seconds"
   start=$SECONDS
-  cargo +nightly fuzz run "$t" -- -max_total_time="$seconds" 2>&1 | tee "$logdir/$t.log"
+  # Seed each target with the project's own real inputs (libFuzzer reads extra corpus dirs).
+  seeds=()
+  case "$t" in
+    decode) seeds=(tests/fixtures/decode) ;;
+    pattern) seeds=(tests/conformance) ;;
+  esac
+  mkdir -p "fuzz/corpus/$t"
+  cargo +nightly fuzz run "$t" "fuzz/corpus/$t" "${seeds[@]}" -- -max_total_time="$seconds" 2>&1 | tee "$logdir/$t.log"
   rc=${PIPESTATUS[0]}
   # libFuzzer's closing line: "Done 1234567 runs in 300 second(s)".
   execs="$(sed -nE 's/^Done ([0-9]+) runs in .*/\1/p' "$logdir/$t.log" | tail -n1)"

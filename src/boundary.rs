@@ -9,6 +9,9 @@
 //!
 //! The TypeScript definitions shipped in `pkg/ti_relay.d.ts` come from the custom section below.
 
+// wasm-bindgen exports must be `pub` even in a private module, and receive JS values by value.
+#![allow(unreachable_pub, clippy::needless_pass_by_value)]
+
 use js_sys::{JSON, Reflect};
 use serde::Serialize;
 use wasm_bindgen::JsCast;
@@ -57,7 +60,10 @@ pub fn parse_pattern(text: JsValue, options: Option<ParsePatternOptionsJs>) -> R
                 None | Some("2.1") => SpecVersion::V2_1,
                 Some("2.0") => SpecVersion::V2_0,
                 Some(other) => {
-                    return Err(throwable(&Error::new(Code::Options, format!("invalid specVersion `{other}`: expected `2.0` or `2.1`")).at_path("options.specVersion")));
+                    return Err(throwable(
+                        &Error::new(Code::Options, format!("invalid specVersion `{other}`: expected `2.0` or `2.1`"))
+                            .at_path("options.specVersion"),
+                    ));
                 }
             }
         }
@@ -80,7 +86,9 @@ pub fn decode(payload: PayloadJs, options: Option<DecodeOptionsJs>) -> Result<De
                 throwable(
                     &Error::new(
                         Code::Options,
-                        format!("unknown format `{name}`: expected `stix`, `opencti`, `threatconnect`, `misp` or `envelope`"),
+                        format!(
+                            "unknown format `{name}`: expected `stix`, `opencti`, `threatconnect`, `misp` or `envelope`"
+                        ),
                     )
                     .at_path("options.format"),
                 )
@@ -88,13 +96,34 @@ pub fn decode(payload: PayloadJs, options: Option<DecodeOptionsJs>) -> Result<De
         }
         if let Some(max) = obj.number("maxBytes").map_err(|e| throwable(&options_error(e)))? {
             if max < 1.0 || max.fract() != 0.0 {
-                return Err(throwable(&Error::new(Code::Options, format!("invalid maxBytes `{max}`: expected a positive whole number")).at_path("options.maxBytes")));
+                return Err(throwable(
+                    &Error::new(Code::Options, format!("invalid maxBytes `{max}`: expected a positive whole number"))
+                        .at_path("options.maxBytes"),
+                ));
             }
             opts.max_bytes = max as usize;
         }
     }
     let decoded = crate::decode(&text, &opts).map_err(|e| throwable(&e))?;
     to_js(&decoded).map(JsCast::unchecked_into)
+}
+
+/// Bench-only (`--features bench`): decodes and returns the number of items and errors, so a
+/// benchmark can time the core in wasm apart from building the JS result.
+#[cfg(feature = "bench")]
+#[wasm_bindgen(js_name = benchDecode)]
+pub fn bench_decode(payload: &str) -> Result<u32, JsValue> {
+    let decoded = crate::decode(payload, &DecodeOptions::default()).map_err(|e| throwable(&e))?;
+    Ok(u32::try_from(decoded.items.len() + decoded.errors.len()).unwrap_or(u32::MAX))
+}
+
+/// Bench-only: decodes and serialises the result to JSON text, without parsing it in JS.
+#[cfg(feature = "bench")]
+#[wasm_bindgen(js_name = benchDecodeSerialize)]
+pub fn bench_decode_serialize(payload: &str) -> Result<u32, JsValue> {
+    let decoded = crate::decode(payload, &DecodeOptions::default()).map_err(|e| throwable(&e))?;
+    let text = serde_json::to_string(&decoded).map_err(|e| throwable(&Error::new(Code::Json, e.to_string())))?;
+    Ok(u32::try_from(text.len()).unwrap_or(u32::MAX))
 }
 
 /// The payload as JSON text: a string as is; anything else through `JSON.stringify`.
@@ -105,10 +134,9 @@ fn payload_text(payload: &JsValue) -> Result<String, JsValue> {
     if payload.is_undefined() || payload.is_null() {
         return Err(throwable(&Error::new(Code::Shape, "missing payload: expected JSON text or a parsed JSON value")));
     }
-    JSON::stringify(payload)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| throwable(&Error::new(Code::Json, "payload cannot be turned into JSON (a BigInt, a function or a cycle?)")))
+    JSON::stringify(payload).ok().and_then(|s| s.as_string()).ok_or_else(|| {
+        throwable(&Error::new(Code::Json, "payload cannot be turned into JSON (a BigInt, a function or a cycle?)"))
+    })
 }
 
 /// An options object as a JSON tree (owned), or `None` for `undefined`/`null`.
@@ -130,7 +158,9 @@ fn into_owned(value: Value<'_>) -> Value<'static> {
         Value::Number(n) => Value::Number(n),
         Value::String(s) => Value::String(Cow::Owned(s.into_owned())),
         Value::Array(items) => Value::Array(items.into_iter().map(into_owned).collect()),
-        Value::Object(fields) => Value::Object(fields.into_iter().map(|(k, v)| (Cow::Owned(k.into_owned()), into_owned(v))).collect()),
+        Value::Object(fields) => {
+            Value::Object(fields.into_iter().map(|(k, v)| (Cow::Owned(k.into_owned()), into_owned(v))).collect())
+        }
     }
 }
 
@@ -139,13 +169,17 @@ fn check_keys(obj: &Obj<'_, '_>, allowed: &[&str]) -> Result<(), JsValue> {
     for (key, _) in obj.fields() {
         if !allowed.contains(&key) {
             let expected = allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
-            return Err(throwable(&Error::new(Code::Options, format!("unknown option `{key}`: expected one of {expected}")).at_path(format!("options.{key}"))));
+            return Err(throwable(
+                &Error::new(Code::Options, format!("unknown option `{key}`: expected one of {expected}"))
+                    .at_path(format!("options.{key}")),
+            ));
         }
     }
     Ok(())
 }
 
 fn options_error(e: Error) -> Error {
+    // Re-coded: a problem inside `options` is the caller's options, whatever the accessor said.
     let path = e.path().map(str::to_owned);
     let err = Error::new(Code::Options, e.message());
     match path {
@@ -156,7 +190,8 @@ fn options_error(e: Error) -> Error {
 
 /// Serialises a result as JSON text and parses it into plain JS values.
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    let text = serde_json::to_string(value).map_err(|e| throwable(&Error::new(Code::Json, format!("cannot serialise the result: {e}"))))?;
+    let text = serde_json::to_string(value)
+        .map_err(|e| throwable(&Error::new(Code::Json, format!("cannot serialise the result: {e}"))))?;
     JSON::parse(&text)
 }
 

@@ -2,18 +2,18 @@
 //!
 //! Every failure the core reports — a payload that is not JSON, a pattern that does not parse, a
 //! value that is not a valid IP address — is an [`Error`]: a stable machine-readable [`Code`], a
-//! message in the jiff/serde_json style (lowercase, the offending input in backticks, "expected X,
+//! message in the `jiff`/`serde_json` style (lowercase, the offending input in backticks, "expected X,
 //! found Y"), and where it happened: a JSON path into the payload (`objects[3].pattern`) and/or a
 //! character offset into a pattern.
 //!
-//! The error is one boxed word, so `Result<T, Error>` stays small on the hot path (serde_json found
+//! The error is one boxed word, so `Result<T, Error>` stays small on the hot path (`serde_json` found
 //! a larger error type "substantially slower").
 
 use std::fmt;
 
 use serde::Serialize;
 
-/// What kind of problem an [`Error`] reports. Serialised as a stable snake_case string that hosts
+/// What kind of problem an [`Error`] reports. Serialised as a stable `snake_case` string that hosts
 /// and third parties can branch on (`err.code === "pattern"`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -160,7 +160,8 @@ mod tests {
 
     #[test]
     fn display_appends_location_once() {
-        let e = Error::new(Code::Pattern, "expected `]`, found end of input").at_offset(27).at_path("objects[3].pattern");
+        let e =
+            Error::new(Code::Pattern, "expected `]`, found end of input").at_offset(27).at_path("objects[3].pattern");
         assert_eq!(e.to_string(), "expected `]`, found end of input at offset 27 (at `objects[3].pattern`)");
         assert_eq!(e.code().as_str(), "pattern");
     }

@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::error::{Code, Error, quote};
 use crate::time::Timestamp;
@@ -67,9 +67,9 @@ impl fmt::Display for Number {
 }
 
 impl<'a> Value<'a> {
-    /// Parses JSON text. Errors say where (line and column) as serde_json reports it.
+    /// Parses JSON text. Errors say where (line and column) as `serde_json` reports it.
     pub(crate) fn parse(text: &'a str) -> Result<Self, Error> {
-        serde_json::from_str(text).map_err(|e| {
+        parse_with_builder(text).map_err(|e| {
             let msg = e.to_string();
             Error::new(Code::Json, format!("malformed JSON: {msg}"))
         })
@@ -113,7 +113,9 @@ impl<'a> Value<'a> {
 }
 
 fn lookup<'v, 'a>(fields: &'v [(Cow<'a, str>, Value<'a>)], key: &str) -> Option<&'v Value<'a>> {
-    fields.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+    // Length and first byte first: most probes are for keys the object does not have.
+    let first = key.as_bytes().first();
+    fields.iter().rev().find(|(k, _)| k.len() == key.len() && k.as_bytes().first() == first && k == key).map(|(_, v)| v)
 }
 
 /// Appends `.key` (or `["key"]` when the key is not identifier-like) to a JSON path.
@@ -136,24 +138,65 @@ pub(crate) fn join_index(base: &str, index: usize) -> String {
 #[derive(Clone, Copy)]
 pub(crate) struct Obj<'v, 'a> {
     fields: &'v [(Cow<'a, str>, Value<'a>)],
-    path: &'v str,
+    path: Path<'v>,
+}
+
+/// A JSON path kept as links to its parent, rendered to text only when an error needs it, so the
+/// success path of a decoder builds no path strings.
+#[derive(Clone, Copy)]
+pub(crate) enum Path<'p> {
+    /// A complete path.
+    Text(&'p str),
+    /// `parent.key`.
+    Key(&'p Path<'p>, &'p str),
+    /// `parent[index]`.
+    Index(&'p Path<'p>, usize),
+}
+
+impl Path<'_> {
+    /// The path as text (`objects[3].kill_chain_phases[0]`).
+    pub(crate) fn render(&self) -> String {
+        match self {
+            Self::Text(text) => (*text).to_owned(),
+            Self::Key(parent, key) => join_key(&parent.render(), key),
+            Self::Index(parent, index) => join_index(&parent.render(), *index),
+        }
+    }
 }
 
 impl<'v, 'a> Obj<'v, 'a> {
     /// Wraps `value` if it is an object; else a type error at `path`.
     pub(crate) fn new(value: &'v Value<'a>, path: &'v str) -> Result<Self, Error> {
+        Self::at(value, Path::Text(path))
+    }
+
+    fn at(value: &'v Value<'a>, path: Path<'v>) -> Result<Self, Error> {
         match value {
             Value::Object(fields) => Ok(Self { fields, path }),
-            other => Err(expected("an object", other).at_path(path)),
+            other => Err(expected("an object", other).at_path(path.render())),
         }
     }
 
-    pub(crate) fn path(&self) -> &'v str {
-        self.path
+    /// This object's path, as text.
+    pub(crate) fn path(&self) -> String {
+        self.path.render()
     }
 
     pub(crate) fn key_path(&self, key: &str) -> String {
-        join_key(self.path, key)
+        join_key(&self.path.render(), key)
+    }
+
+    /// The object-valued field `key`, if present; a field of another type is an error.
+    pub(crate) fn child<'s>(&'s self, key: &'s str) -> Result<Option<Obj<'s, 'a>>, Error> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(value) => Obj::at(value, Path::Key(&self.path, key)).map(Some),
+        }
+    }
+
+    /// The array-valued field `key` as a [`List`], if present.
+    pub(crate) fn list<'s>(&'s self, key: &'s str) -> Result<Option<List<'s, 'a>>, Error> {
+        Ok(self.array(key)?.map(|items| List { items, path: Path::Key(&self.path, key) }))
     }
 
     /// The raw field, `None` when absent or `null`.
@@ -173,6 +216,39 @@ impl<'v, 'a> Obj<'v, 'a> {
     /// An optional string field that must not be blank; a blank one counts as absent.
     pub(crate) fn text(&self, key: &str) -> Result<Option<&'v str>, Error> {
         Ok(self.str(key)?.filter(|s| !s.trim().is_empty()))
+    }
+
+    /// An optional string field, borrowed from the payload when it had no escapes.
+    pub(crate) fn cow(&self, key: &str) -> Result<Option<Cow<'a, str>>, Error> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(expected("a string", other).at_path(self.key_path(key))),
+        }
+    }
+
+    /// A required string field, borrowed where possible.
+    pub(crate) fn req_cow(&self, key: &str) -> Result<Cow<'a, str>, Error> {
+        self.cow(key)?.ok_or_else(|| missing(key).at_path(self.key_path(key)))
+    }
+
+    /// [`Obj::cow`] for a field that must not be blank; a blank one counts as absent.
+    pub(crate) fn text_cow(&self, key: &str) -> Result<Option<Cow<'a, str>>, Error> {
+        Ok(self.cow(key)?.filter(|s| !s.trim().is_empty()))
+    }
+
+    /// An optional array of strings, borrowed where possible; non-strings are errors at their index.
+    pub(crate) fn cows(&self, key: &str) -> Result<Vec<Cow<'a, str>>, Error> {
+        let Some(items) = self.array(key)? else { return Ok(Vec::new()) };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, v) in items.iter().enumerate() {
+            match v {
+                Value::String(s) => out.push(s.clone()),
+                Value::Null => {}
+                other => return Err(expected("a string", other).at_path(join_index(&self.key_path(key), i))),
+            }
+        }
+        Ok(out)
     }
 
     /// A required string field.
@@ -199,9 +275,12 @@ impl<'v, 'a> Obj<'v, 'a> {
             None => Ok(None),
             Some(Value::Number(n)) => Ok(Some(n.as_f64())),
             Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()).map(Some).ok_or_else(|| {
-                Error::new(Code::Type, format!("expected a number, found the string {}", quote(s))).at_path(self.key_path(key))
-            }),
+            Some(Value::String(s)) => {
+                s.trim().parse::<f64>().ok().filter(|f| f.is_finite()).map(Some).ok_or_else(|| {
+                    Error::new(Code::Type, format!("expected a number, found the string {}", quote(s)))
+                        .at_path(self.key_path(key))
+                })
+            }
             Some(other) => Err(expected("a number", other).at_path(self.key_path(key))),
         }
     }
@@ -209,11 +288,10 @@ impl<'v, 'a> Obj<'v, 'a> {
     /// An optional number within `min..=max`.
     pub(crate) fn number_in(&self, key: &str, min: f64, max: f64) -> Result<Option<f64>, Error> {
         match self.number(key)? {
-            Some(n) if n < min || n > max => Err(Error::new(
-                Code::Value,
-                format!("invalid {key} `{n}`: expected a number from {min} to {max}"),
-            )
-            .at_path(self.key_path(key))),
+            Some(n) if n < min || n > max => {
+                Err(Error::new(Code::Value, format!("invalid {key} `{n}`: expected a number from {min} to {max}"))
+                    .at_path(self.key_path(key)))
+            }
             other => Ok(other),
         }
     }
@@ -224,9 +302,10 @@ impl<'v, 'a> Obj<'v, 'a> {
         let parsed = match self.get(key) {
             None => return Ok(None),
             Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
-            Some(Value::String(s)) if s.bytes().all(|b| b.is_ascii_digit()) => {
-                s.parse::<i64>().map_err(|_| Error::new(Code::Value, format!("invalid timestamp {}", quote(s)))).and_then(Timestamp::from_unix_seconds)
-            }
+            Some(Value::String(s)) if s.bytes().all(|b| b.is_ascii_digit()) => s
+                .parse::<i64>()
+                .map_err(|_| Error::new(Code::Value, format!("invalid timestamp {}", quote(s))))
+                .and_then(Timestamp::from_unix_seconds),
             Some(Value::String(s)) => Timestamp::parse(s),
             Some(Value::Number(n)) => match n.as_i64() {
                 Some(secs) => Timestamp::from_unix_seconds(secs),
@@ -253,15 +332,30 @@ impl<'v, 'a> Obj<'v, 'a> {
             .iter()
             .enumerate()
             .filter(|(_, v)| !matches!(v, Value::Null))
-            .map(|(i, v)| {
-                v.as_str().ok_or_else(|| expected("a string", v).at_path(join_index(&self.key_path(key), i)))
-            })
+            .map(|(i, v)| v.as_str().ok_or_else(|| expected("a string", v).at_path(join_index(&self.key_path(key), i))))
             .collect()
     }
 
     /// Iterates the fields.
     pub(crate) fn fields(&self) -> impl Iterator<Item = (&'v str, &'v Value<'a>)> {
         self.fields.iter().map(|(k, v)| (k.as_ref(), v))
+    }
+}
+
+/// An array together with its path; its object elements come with their own paths.
+pub(crate) struct List<'v, 'a> {
+    items: &'v [Value<'a>],
+    path: Path<'v>,
+}
+
+impl<'a> List<'_, 'a> {
+    /// Each element as an object (an element of another type is an error at its index).
+    pub(crate) fn objects(&self) -> impl Iterator<Item = Result<Obj<'_, 'a>, Error>> {
+        self.items
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| !matches!(v, Value::Null))
+            .map(|(i, v)| Obj::at(v, Path::Index(&self.path, i)))
     }
 }
 
@@ -280,17 +374,35 @@ pub(crate) fn missing(key: &str) -> Error {
     Error::new(Code::Missing, format!("missing field `{key}`"))
 }
 
-// --- Deserialisation (borrowing) -------------------------------------------------------------
+// --- Deserialisation (borrowing, one allocation per container) -------------------------------
 
-impl<'de> Deserialize<'de> for Value<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ValueVisitor)
+/// Scratch stacks shared by the whole parse: a container's children are pushed here while it is
+/// open and moved into one exactly-sized `Vec` when it closes, so no container ever reallocates.
+#[derive(Default)]
+struct Builder<'a> {
+    elements: Vec<Value<'a>>,
+    entries: Vec<(Cow<'a, str>, Value<'a>)>,
+}
+
+fn parse_with_builder(text: &str) -> Result<Value<'_>, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let mut builder = Builder::default();
+    let value = ValueSeed(&mut builder).deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+struct ValueSeed<'b, 'a>(&'b mut Builder<'a>);
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_, 'de> {
+    type Value = Value<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
     }
 }
 
-struct ValueVisitor;
-
-impl<'de> Visitor<'de> for ValueVisitor {
+impl<'de> Visitor<'de> for ValueSeed<'_, 'de> {
     type Value = Value<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -334,20 +446,22 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
+        let builder = self.0;
+        let start = builder.elements.len();
+        while let Some(item) = seq.next_element_seed(ValueSeed(&mut *builder))? {
+            builder.elements.push(item);
         }
-        Ok(Value::Array(items))
+        Ok(Value::Array(builder.elements.drain(start..).collect()))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(0).min(256));
+        let builder = self.0;
+        let start = builder.entries.len();
         while let Some(key) = map.next_key::<Key<'de>>()? {
-            let value = map.next_value()?;
-            fields.push((key.0, value));
+            let value = map.next_value_seed(ValueSeed(&mut *builder))?;
+            builder.entries.push((key.0, value));
         }
-        Ok(Value::Object(fields))
+        Ok(Value::Object(builder.entries.drain(start..).collect()))
     }
 }
 

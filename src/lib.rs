@@ -35,9 +35,9 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// What [`parse_pattern`] reports: the tree, its canonical text, and what a destination can act on.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct PatternReport {
+pub struct PatternReport<'a> {
     /// The parse tree.
-    pub tree: pattern::Pattern,
+    pub tree: pattern::Pattern<'a>,
     /// The pattern printed canonically (upper-case keywords, normalised spacing).
     pub canonical: String,
     /// Whether the pattern reduces to atomic observables (SPEC §4).
@@ -61,12 +61,12 @@ pub struct ValueError {
 }
 
 /// Parses a STIX 2.1 pattern and extracts its atomic observables.
-pub fn parse_pattern(text: &str) -> Result<PatternReport, Error> {
+pub fn parse_pattern(text: &str) -> Result<PatternReport<'_>, Error> {
     parse_pattern_version(text, pattern::SpecVersion::V2_1)
 }
 
 /// [`parse_pattern`] with the rules of a given STIX version.
-pub fn parse_pattern_version(text: &str, version: pattern::SpecVersion) -> Result<PatternReport, Error> {
+pub fn parse_pattern_version(text: &str, version: pattern::SpecVersion) -> Result<PatternReport<'_>, Error> {
     let tree = pattern::parse_version(text, version)?;
     let canonical = tree.to_string();
     let (atomic, observables, reason, errors) = match pattern::extract(&tree) {

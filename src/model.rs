@@ -7,8 +7,9 @@
 //! atomic observables becomes one indicator with `observable: None`, its pattern kept verbatim and
 //! `not_atomic` saying why.
 //!
-//! Serialised (for JS) with snake_case keys, absent optionals omitted, empty lists kept.
+//! Serialised (for JS) with `snake_case` keys, absent optionals omitted, empty lists kept.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
@@ -365,28 +366,28 @@ impl Observable {
 
 /// Where an indicator came from.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct Source {
+pub struct Source<'a> {
     /// The source's own id: a STIX id, a ThreatConnect indicator id, a MISP attribute uuid.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<Cow<'a, str>>,
     /// The source's own type name, verbatim (`Address`, `Registry Key`, `ip-dst|port`, `indicator`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub type_name: Option<String>,
+    pub type_name: Option<Cow<'a, str>>,
     /// The source's one-line summary of the value (ThreatConnect `summary`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub summary: Option<String>,
+    pub summary: Option<Cow<'a, str>>,
     /// The owner or author: ThreatConnect owner name, MISP organisation, the STIX identity's name.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
+    pub owner: Option<Cow<'a, str>>,
     /// The owner's id: ThreatConnect owner id, MISP org id, the STIX identity id.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner_id: Option<String>,
+    pub owner_id: Option<Cow<'a, str>>,
     /// A link back to the indicator in the source platform.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub web_link: Option<String>,
+    pub web_link: Option<Cow<'a, str>>,
     /// A secondary id the source uses for correlation: ThreatConnect `xid`, OpenCTI's internal id.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
+    pub external_id: Option<Cow<'a, str>>,
 }
 
 /// When the indicator was made, changed and is valid.
@@ -438,43 +439,43 @@ pub struct Scoring {
 /// A kill-chain phase (STIX `kill_chain_phases`, ThreatConnect "Phase of Intrusion", MISP
 /// `kill-chain:` tags).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
-pub struct KillChainPhase {
+pub struct KillChainPhase<'a> {
     /// The kill chain, e.g. `lockheed-martin-cyber-kill-chain` or `mitre-attack`.
-    pub kill_chain_name: String,
+    pub kill_chain_name: Cow<'a, str>,
     /// The phase, e.g. `delivery`.
-    pub phase_name: String,
+    pub phase_name: Cow<'a, str>,
 }
 
 /// A STIX-style external reference.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
-pub struct ExternalReference {
+pub struct ExternalReference<'a> {
     /// The source's name (`mitre-attack`, `misp`, ...).
-    pub source_name: String,
+    pub source_name: Cow<'a, str>,
     /// A URL.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
+    pub url: Option<Cow<'a, str>>,
     /// An id in that source.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
+    pub external_id: Option<Cow<'a, str>>,
     /// A description.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<Cow<'a, str>>,
 }
 
 /// A typed free-form attribute the source attached (ThreatConnect attributes), kept for mappings
 /// that reproduce them (the ThreatConnect Sentinel app's JSON description).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
-pub struct Attribute {
+pub struct Attribute<'a> {
     /// The attribute type, e.g. `Last Seen`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: Cow<'a, str>,
     /// Its value, verbatim.
-    pub value: String,
+    pub value: Cow<'a, str>,
 }
 
 /// One observable a source wants acted on, with everything the policy and the mappings read.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Indicator {
+pub struct Indicator<'a> {
     /// The format this item was decoded from.
     pub format: Format,
     /// Where in the payload the source object sits (`objects[3]`, `data[0]`, `Event.Attribute[2]`).
@@ -485,7 +486,7 @@ pub struct Indicator {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<Event>,
     /// Where it came from.
-    pub source: Source,
+    pub source: Source<'a>,
     /// The observable, or `None` for a pattern that is not atomic.
     pub observable: Option<Observable>,
     /// Why the pattern is not atomic, when `observable` is `None`.
@@ -493,16 +494,16 @@ pub struct Indicator {
     pub not_atomic: Option<String>,
     /// The original STIX pattern, verbatim, when the source had one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pattern: Option<String>,
+    pub pattern: Option<Cow<'a, str>>,
     /// The STIX spec version the source object declared (`2.0` / `2.1`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub spec_version: Option<String>,
+    pub spec_version: Option<Cow<'a, str>>,
     /// A display name.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Cow<'a, str>>,
     /// A description.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<Cow<'a, str>>,
     /// Validity and history.
     pub lifecycle: Lifecycle,
     /// Trust.
@@ -513,18 +514,18 @@ pub struct Indicator {
     /// TLP, or `None` when the source set none.
     pub tlp: Option<Tlp>,
     /// Labels / tags, in source order, deduplicated.
-    pub labels: Vec<String>,
+    pub labels: Vec<Cow<'a, str>>,
     /// STIX `indicator_types` (`malicious-activity`, ...).
-    pub indicator_types: Vec<String>,
+    pub indicator_types: Vec<Cow<'a, str>>,
     /// Kill-chain phases.
-    pub kill_chain_phases: Vec<KillChainPhase>,
+    pub kill_chain_phases: Vec<KillChainPhase<'a>>,
     /// External references.
-    pub external_references: Vec<ExternalReference>,
+    pub external_references: Vec<ExternalReference<'a>>,
     /// Source attributes (ThreatConnect).
-    pub attributes: Vec<Attribute>,
+    pub attributes: Vec<Attribute<'a>>,
 }
 
-impl Indicator {
+impl Indicator<'_> {
     /// An empty upsert from `format` at `path` (`""`, the payload's root, is written `$`), for
     /// decoders to fill in.
     pub fn new(format: Format, path: String) -> Self {
@@ -551,6 +552,65 @@ impl Indicator {
             attributes: Vec::new(),
         }
     }
+
+    /// The same indicator, owning all its text (for items decoded from text that does not outlive
+    /// the call, such as the JSON inside an SSE `data` string).
+    pub fn into_owned(self) -> Indicator<'static> {
+        Indicator {
+            format: self.format,
+            path: self.path,
+            action: self.action,
+            event: self.event,
+            source: Source {
+                id: owned(self.source.id),
+                type_name: owned(self.source.type_name),
+                summary: owned(self.source.summary),
+                owner: owned(self.source.owner),
+                owner_id: owned(self.source.owner_id),
+                web_link: owned(self.source.web_link),
+                external_id: owned(self.source.external_id),
+            },
+            observable: self.observable,
+            not_atomic: self.not_atomic,
+            pattern: owned(self.pattern),
+            spec_version: owned(self.spec_version),
+            name: owned(self.name),
+            description: owned(self.description),
+            lifecycle: self.lifecycle,
+            scoring: self.scoring,
+            detection: self.detection,
+            tlp: self.tlp,
+            labels: self.labels.into_iter().map(|l| Cow::Owned(l.into_owned())).collect(),
+            indicator_types: self.indicator_types.into_iter().map(|l| Cow::Owned(l.into_owned())).collect(),
+            kill_chain_phases: self
+                .kill_chain_phases
+                .into_iter()
+                .map(|k| KillChainPhase {
+                    kill_chain_name: Cow::Owned(k.kill_chain_name.into_owned()),
+                    phase_name: Cow::Owned(k.phase_name.into_owned()),
+                })
+                .collect(),
+            external_references: self
+                .external_references
+                .into_iter()
+                .map(|r| ExternalReference {
+                    source_name: Cow::Owned(r.source_name.into_owned()),
+                    url: owned(r.url),
+                    external_id: owned(r.external_id),
+                    description: owned(r.description),
+                })
+                .collect(),
+            attributes: self
+                .attributes
+                .into_iter()
+                .map(|a| Attribute { kind: Cow::Owned(a.kind.into_owned()), value: Cow::Owned(a.value.into_owned()) })
+                .collect(),
+        }
+    }
+}
+
+fn owned(text: Option<Cow<'_, str>>) -> Option<Cow<'static, str>> {
+    text.map(|t| Cow::Owned(t.into_owned()))
 }
 
 #[cfg(test)]

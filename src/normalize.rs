@@ -30,7 +30,10 @@ pub fn observable(kind: ObservableType, algorithm: Option<HashAlgorithm>, raw: &
         ObservableType::RegistryKey => registry_key(raw).map(|v| Observable::new(kind, v)),
         ObservableType::File | ObservableType::Certificate => {
             let Some(algorithm) = algorithm else {
-                return Err(Error::new(Code::Missing, format!("missing hash algorithm for {kind} value {}", quote(raw))));
+                return Err(Error::new(
+                    Code::Missing,
+                    format!("missing hash algorithm for {kind} value {}", quote(raw)),
+                ));
             };
             hash(algorithm, raw).map(|v| Observable::hashed(kind, algorithm, v))
         }
@@ -76,7 +79,11 @@ pub fn guess(raw: &str) -> Result<Observable, Error> {
         return email(raw).map(|v| Observable::new(ObservableType::Email, v));
     }
     domain(raw).map(|v| Observable::new(ObservableType::Domain, v)).map_err(|_| {
-        invalid("indicator value", raw, "an IP address, CIDR network, domain, URL, email address or MD5/SHA-1/SHA-256/SHA-512 hash")
+        invalid(
+            "indicator value",
+            raw,
+            "an IP address, CIDR network, domain, URL, email address or MD5/SHA-1/SHA-256/SHA-512 hash",
+        )
     })
 }
 
@@ -103,7 +110,7 @@ fn address(raw: &str, family: Family) -> Result<Observable, Error> {
             return Err(invalid(what, raw, "four decimal octets 0–255 like `203.0.113.7`, optionally with `/prefix`"));
         };
         match parse_prefix(prefix, 32, raw)? {
-            None | Some(32) => Ok(Observable::new(ObservableType::Ipv4, ip.to_string())),
+            None | Some(32) => Ok(Observable::new(ObservableType::Ipv4, ipv4_text(ip))),
             Some(len) => {
                 let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
                 let net = Ipv4Addr::from(u32::from(ip) & mask);
@@ -117,7 +124,7 @@ fn address(raw: &str, family: Family) -> Result<Observable, Error> {
             return Err(invalid(what, raw, "eight groups of hex digits like `2001:db8::1`, optionally with `/prefix`"));
         };
         if let Some(v4) = ip.to_ipv4_mapped().filter(|_| family != Family::V6 && prefix.is_none()) {
-            return Ok(Observable::new(ObservableType::Ipv4, v4.to_string()));
+            return Ok(Observable::new(ObservableType::Ipv4, ipv4_text(v4)));
         }
         match parse_prefix(prefix, 128, raw)? {
             None | Some(128) => Ok(Observable::new(ObservableType::Ipv6, ip.to_string())),
@@ -128,6 +135,24 @@ fn address(raw: &str, family: Family) -> Result<Observable, Error> {
             }
         }
     }
+}
+
+/// Dotted-quad text without going through `fmt` (this runs for most indicators).
+fn ipv4_text(ip: Ipv4Addr) -> String {
+    let mut text = String::with_capacity(15);
+    for (i, octet) in ip.octets().into_iter().enumerate() {
+        if i > 0 {
+            text.push('.');
+        }
+        if octet >= 100 {
+            text.push(char::from(b'0' + octet / 100));
+        }
+        if octet >= 10 {
+            text.push(char::from(b'0' + octet / 10 % 10));
+        }
+        text.push(char::from(b'0' + octet % 10));
+    }
+    text
 }
 
 fn parse_prefix(prefix: Option<&str>, max: u8, raw: &str) -> Result<Option<u8>, Error> {
@@ -148,7 +173,11 @@ pub fn domain(raw: &str) -> Result<String, Error> {
         return Err(invalid("domain name", raw, expected));
     }
     if name.starts_with("*.") {
-        return Err(invalid("domain name", raw, "a host name without wildcards (a domain indicator already covers its subdomains)"));
+        return Err(invalid(
+            "domain name",
+            raw,
+            "a host name without wildcards (a domain indicator already covers its subdomains)",
+        ));
     }
     if name.len() > 253 {
         return Err(invalid("domain name", raw, "at most 253 characters"));
@@ -296,14 +325,42 @@ mod tests {
     #[test]
     fn bad_values_say_what_was_expected() {
         for (kind, raw, msg) in [
-            (T::Ipv4, "1.2.3.999", "invalid IPv4 address `1.2.3.999`: expected four decimal octets 0–255 like `203.0.113.7`, optionally with `/prefix`"),
-            (T::Ipv4, "01.2.3.4", "invalid IPv4 address `01.2.3.4`: expected four decimal octets 0–255 like `203.0.113.7`, optionally with `/prefix`"),
-            (T::Ipv4, "1.2.3.4/33", "invalid CIDR network `1.2.3.4/33`: expected a prefix length from 0 to 32 after `/`"),
-            (T::Ipv6, "2001:db8::g", "invalid IPv6 address `2001:db8::g`: expected eight groups of hex digits like `2001:db8::1`, optionally with `/prefix`"),
-            (T::Domain, "evil .com", "invalid domain name `evil .com`: expected a host name like `evil.example.com`; ` ` is not allowed in a host name"),
+            (
+                T::Ipv4,
+                "1.2.3.999",
+                "invalid IPv4 address `1.2.3.999`: expected four decimal octets 0–255 like `203.0.113.7`, optionally with `/prefix`",
+            ),
+            (
+                T::Ipv4,
+                "01.2.3.4",
+                "invalid IPv4 address `01.2.3.4`: expected four decimal octets 0–255 like `203.0.113.7`, optionally with `/prefix`",
+            ),
+            (
+                T::Ipv4,
+                "1.2.3.4/33",
+                "invalid CIDR network `1.2.3.4/33`: expected a prefix length from 0 to 32 after `/`",
+            ),
+            (
+                T::Ipv6,
+                "2001:db8::g",
+                "invalid IPv6 address `2001:db8::g`: expected eight groups of hex digits like `2001:db8::1`, optionally with `/prefix`",
+            ),
+            (
+                T::Domain,
+                "evil .com",
+                "invalid domain name `evil .com`: expected a host name like `evil.example.com`; ` ` is not allowed in a host name",
+            ),
             (T::Domain, "a..b", "invalid domain name `a..b`: expected dot-separated labels of 1 to 63 characters"),
-            (T::Domain, "*.evil.com", "invalid domain name `*.evil.com`: expected a host name without wildcards (a domain indicator already covers its subdomains)"),
-            (T::Url, "http://a b", "invalid URL `http://a b`: expected no spaces or control characters (percent-encode them)"),
+            (
+                T::Domain,
+                "*.evil.com",
+                "invalid domain name `*.evil.com`: expected a host name without wildcards (a domain indicator already covers its subdomains)",
+            ),
+            (
+                T::Url,
+                "http://a b",
+                "invalid URL `http://a b`: expected no spaces or control characters (percent-encode them)",
+            ),
             (T::Email, "nobody", "invalid email address `nobody`: expected an address like `user@example.com`"),
             (T::Asn, "ASX", "invalid AS number `ASX`: expected a number like `13335` or `AS13335`"),
             (T::EmailSubject, "  ", "invalid value: expected an email subject, found an empty string"),
@@ -359,6 +416,14 @@ mod tests {
             guess("not a value").unwrap_err().message(),
             "invalid indicator value `not a value`: expected an IP address, CIDR network, domain, URL, email address or MD5/SHA-1/SHA-256/SHA-512 hash"
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ipv4_text_is_display(bits: u32) {
+            let ip = Ipv4Addr::from(bits);
+            proptest::prop_assert_eq!(ipv4_text(ip), ip.to_string());
+        }
     }
 
     #[test]

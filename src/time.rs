@@ -1,10 +1,12 @@
 //! Timestamps: parsed from what sources send, printed the one way STIX and the Microsoft APIs want.
 //!
 //! The core never reads the clock; a [`Timestamp`] is always something a payload or a host gave it.
+//! Parsing and printing are written out here (proleptic Gregorian calendar, years 0000–9999) rather
+//! than taken from a date library: they run several times per indicator, and the tests check them
+//! against `chrono` on random inputs.
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeDelta, Utc};
 use serde::{Serialize, Serializer};
 
 use crate::error::{Code, Error, quote};
@@ -12,73 +14,70 @@ use crate::error::{Code, Error, quote};
 /// An instant in UTC with millisecond precision, printed as RFC 3339 with a `Z`
 /// (`2024-01-01T00:00:00.000Z`), as STIX 2.1 and all three Microsoft APIs accept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(DateTime<Utc>);
+pub struct Timestamp(i64);
+
+const MS_PER_DAY: i64 = 86_400_000;
+/// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z in Unix milliseconds.
+const MIN_MS: i64 = -62_167_219_200_000;
+const MAX_MS: i64 = 253_402_300_799_999;
 
 impl Timestamp {
     /// Parses an RFC 3339 timestamp (`2023-09-19T14:51:51Z`, `…+02:00`, `….123456Z`), also with a
-    /// space instead of `T`, or a bare date (`2023-09-19`, midnight UTC).
+    /// space instead of `T`, without an offset (taken as UTC, as TIP exports mean it), or a bare
+    /// date (`2023-09-19`, midnight UTC).
     ///
     /// Sub-millisecond digits are truncated, so that printing and parsing again is the identity.
     pub fn parse(text: &str) -> Result<Self, Error> {
-        let trimmed = text.trim();
-        if let Ok(dt) = DateTime::parse_from_rfc3339(trimmed) {
-            return Ok(Self::from_utc(dt.with_timezone(&Utc)));
-        }
-        // Timestamps without an offset (`2023-09-19T14:51:51` — seen in TIP exports) are UTC.
-        for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
-            if let Ok(naive) = NaiveDateTime::parse_from_str(trimmed, fmt) {
-                return Ok(Self::from_utc(naive.and_utc()));
-            }
-        }
-        if let Ok(date) = NaiveDate::parse_from_str(trimmed, "%Y-%m-%d") {
-            if let Some(naive) = date.and_hms_opt(0, 0, 0) {
-                return Ok(Self::from_utc(naive.and_utc()));
-            }
-        }
-        Err(Error::new(
-            Code::Value,
-            format!("invalid timestamp {}: expected RFC 3339, like `2024-01-31T12:00:00Z`", quote(text)),
-        ))
+        parse_rfc3339(text.trim().as_bytes()).map(Self).ok_or_else(|| {
+            Error::new(
+                Code::Value,
+                format!("invalid timestamp {}: expected RFC 3339, like `2024-01-31T12:00:00Z`", quote(text)),
+            )
+        })
     }
 
     /// Seconds since the Unix epoch (MISP sends these, as strings).
     pub fn from_unix_seconds(seconds: i64) -> Result<Self, Error> {
-        DateTime::from_timestamp(seconds, 0).map(Self::from_utc).ok_or_else(|| {
-            Error::new(Code::Value, format!("invalid epoch timestamp `{seconds}`: out of range"))
+        seconds.checked_mul(1000).and_then(Self::in_range).ok_or_else(|| {
+            Error::new(Code::Value, format!("invalid epoch timestamp `{seconds}`: expected a date in years 0000–9999"))
         })
     }
 
     /// Milliseconds since the Unix epoch.
     pub fn from_unix_millis(millis: i64) -> Result<Self, Error> {
-        DateTime::from_timestamp_millis(millis).map(Self::from_utc).ok_or_else(|| {
-            Error::new(Code::Value, format!("invalid epoch timestamp `{millis}` ms: out of range"))
+        Self::in_range(millis).ok_or_else(|| {
+            Error::new(
+                Code::Value,
+                format!("invalid epoch timestamp `{millis}` ms: expected a date in years 0000–9999"),
+            )
         })
     }
 
-    fn from_utc(dt: DateTime<Utc>) -> Self {
-        let millis = dt.timestamp_millis();
-        // Truncate to milliseconds; the fallback cannot fail for a value that came from a DateTime.
-        Self(DateTime::from_timestamp_millis(millis).unwrap_or(dt))
+    fn in_range(millis: i64) -> Option<Self> {
+        (MIN_MS..=MAX_MS).contains(&millis).then_some(Self(millis))
     }
 
     /// Milliseconds since the Unix epoch.
     pub fn unix_millis(self) -> i64 {
-        self.0.timestamp_millis()
+        self.0
     }
 
     /// This instant plus a (possibly negative) number of milliseconds, saturating at the
-    /// representable range.
+    /// representable range (years 0000–9999).
     #[must_use]
     pub fn plus_millis(self, millis: i64) -> Self {
-        self.0
-            .checked_add_signed(TimeDelta::milliseconds(millis))
-            .map_or(self, Self)
+        Self(self.0.saturating_add(millis).clamp(MIN_MS, MAX_MS))
     }
 }
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true))
+        let days = self.0.div_euclid(MS_PER_DAY);
+        let ms_of_day = self.0.rem_euclid(MS_PER_DAY);
+        let (year, month, day) = civil_from_days(days);
+        let (hour, minute) = (ms_of_day / 3_600_000, ms_of_day / 60_000 % 60);
+        let (second, milli) = (ms_of_day / 1000 % 60, ms_of_day % 1000);
+        write!(f, "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}Z")
     }
 }
 
@@ -88,20 +87,137 @@ impl Serialize for Timestamp {
     }
 }
 
+/// `YYYY-MM-DD[(T|t| )hh:mm[:ss[.fff…]][Z|z|±hh:mm|±hhmm]]` into Unix milliseconds.
+fn parse_rfc3339(b: &[u8]) -> Option<i64> {
+    let year = digits(b, 0, 4)?;
+    let month = digits(b, 5, 2)?;
+    let day = digits(b, 8, 2)?;
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') || !(1..=12).contains(&month) {
+        return None;
+    }
+    if day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    let date_ms = days_from_civil(year, month, day) * MS_PER_DAY;
+    if b.len() == 10 {
+        return Some(date_ms);
+    }
+    if !matches!(b.get(10), Some(b'T' | b't' | b' ')) || b.get(13) != Some(&b':') {
+        return None;
+    }
+    let hour = digits(b, 11, 2)?;
+    let minute = digits(b, 14, 2)?;
+    let (second, mut rest) = if b.get(16) == Some(&b':') { (digits(b, 17, 2)?, 19) } else { (0, 16) };
+    // 60 is a leap second; it is counted as the last millisecond-exact second of the minute.
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let mut millis = 0;
+    if b.get(rest) == Some(&b'.') {
+        rest += 1;
+        let start = rest;
+        while b.get(rest).is_some_and(u8::is_ascii_digit) {
+            if rest - start < 3 {
+                millis = millis * 10 + i64::from(b.get(rest).copied().unwrap_or(b'0') - b'0');
+            }
+            rest += 1;
+        }
+        if rest == start {
+            return None;
+        }
+        for _ in (rest - start)..3 {
+            millis *= 10;
+        }
+    }
+    let offset_minutes = match b.get(rest..)? {
+        [] | [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), ..] => {
+            let tail = b.get(rest + 1..)?;
+            let (hours, minutes) = match tail {
+                [h1, h2, b':', m1, m2] | [h1, h2, m1, m2] => (two(*h1, *h2)?, two(*m1, *m2)?),
+                [h1, h2] => (two(*h1, *h2)?, 0),
+                _ => return None,
+            };
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            let total = hours * 60 + minutes;
+            if *sign == b'-' { -total } else { total }
+        }
+        _ => return None,
+    };
+    let second = second.min(59);
+    let ms = date_ms + ((hour * 60 + minute - offset_minutes) * 60 + second) * 1000 + millis;
+    (MIN_MS..=MAX_MS).contains(&ms).then_some(ms)
+}
+
+fn digits(b: &[u8], at: usize, len: usize) -> Option<i64> {
+    b.get(at..at + len)?.iter().try_fold(0i64, |n, c| c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0')))
+}
+
+fn two(a: u8, b: u8) -> Option<i64> {
+    digits(&[a, b], 0, 2)
+}
+
+fn is_leap(year: i64) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The inverse of [`days_from_civil`].
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn parses_and_prints_canonically() {
         for (input, want) in [
             ("2023-09-19T14:51:51Z", "2023-09-19T14:51:51.000Z"),
             ("2023-09-19T14:51:51.123456Z", "2023-09-19T14:51:51.123Z"),
+            ("2023-09-19T14:51:51.1Z", "2023-09-19T14:51:51.100Z"),
             ("2023-09-19T16:51:51+02:00", "2023-09-19T14:51:51.000Z"),
+            ("2023-09-19T12:51:51-0200", "2023-09-19T14:51:51.000Z"),
             ("2023-09-19T14:51:51", "2023-09-19T14:51:51.000Z"),
             ("2023-09-19 14:51:51", "2023-09-19T14:51:51.000Z"),
+            ("2023-09-19T14:51", "2023-09-19T14:51:00.000Z"),
             ("2023-09-19", "2023-09-19T00:00:00.000Z"),
             ("2021-03-31T11:03:40.000000+00:00", "2021-03-31T11:03:40.000Z"),
+            ("2016-12-31T23:59:60Z", "2016-12-31T23:59:59.000Z"),
+            ("1969-12-31T23:59:59.999Z", "1969-12-31T23:59:59.999Z"),
+            ("0000-01-01T00:00:00Z", "0000-01-01T00:00:00.000Z"),
+            ("2024-02-29T00:00:00z", "2024-02-29T00:00:00.000Z"),
         ] {
             assert_eq!(Timestamp::parse(input).unwrap().to_string(), want, "{input}");
         }
@@ -111,17 +227,58 @@ mod tests {
     fn rejects_garbage_with_a_clear_message() {
         let err = Timestamp::parse("yesterday").unwrap_err();
         assert_eq!(err.message(), "invalid timestamp `yesterday`: expected RFC 3339, like `2024-01-31T12:00:00Z`");
+        for bad in [
+            "2023-02-29T00:00:00Z",
+            "2023-13-01",
+            "2023-00-10",
+            "2023-01-32",
+            "2023-01-01T24:00:00Z",
+            "2023-01-01T10:60:00Z",
+            "2023-01-01T10:00:00.Z",
+            "2023-01-01T10:00:00+25:00",
+            "2023-01-01T10:00:00Q",
+            "2023-1-01",
+            "+2023-01-01",
+            "",
+        ] {
+            assert!(Timestamp::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
     fn epoch_seconds() {
         assert_eq!(Timestamp::from_unix_seconds(1_617_181_920).unwrap().to_string(), "2021-03-31T09:12:00.000Z");
+        assert!(Timestamp::from_unix_seconds(i64::MAX).is_err());
+        assert!(Timestamp::from_unix_seconds(300_000_000_000).is_err());
     }
 
     #[test]
-    fn round_trips() {
+    fn round_trips_and_saturates() {
         let t = Timestamp::parse("2024-02-29T23:59:59.999Z").unwrap();
         assert_eq!(Timestamp::parse(&t.to_string()).unwrap(), t);
         assert_eq!(t.plus_millis(1).to_string(), "2024-03-01T00:00:00.000Z");
+        assert_eq!(t.plus_millis(i64::MAX).to_string(), "9999-12-31T23:59:59.999Z");
+    }
+
+    proptest! {
+        /// Printing agrees with chrono for every representable instant, and parsing inverts it.
+        #[test]
+        fn agrees_with_chrono(ms in MIN_MS..=MAX_MS) {
+            let ours = Timestamp(ms).to_string();
+            let theirs = chrono::DateTime::from_timestamp_millis(ms).unwrap()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            prop_assert_eq!(&ours, &theirs);
+            prop_assert_eq!(Timestamp::parse(&ours).unwrap(), Timestamp(ms));
+        }
+
+        /// Offsets and fractions parse as chrono parses them.
+        #[test]
+        fn offsets_agree_with_chrono(ms in 0i64..4_102_444_800_000, offset in -1439i64..1440, frac in 0u32..1_000_000) {
+            let sign = if offset < 0 { '-' } else { '+' };
+            let base = chrono::DateTime::from_timestamp_millis(ms).unwrap().naive_utc();
+            let text = format!("{}.{frac:06}{sign}{:02}:{:02}", base.format("%Y-%m-%dT%H:%M:%S"), offset.abs() / 60, offset.abs() % 60);
+            let theirs = chrono::DateTime::parse_from_rfc3339(&text).unwrap().timestamp_millis();
+            prop_assert_eq!(Timestamp::parse(&text).unwrap().unix_millis(), theirs);
+        }
     }
 }

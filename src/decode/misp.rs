@@ -24,10 +24,14 @@
 //! event's), `misp:confidence-level="…"` → confidence and score, `kill-chain:<phase>` → Lockheed
 //! Martin kill-chain phase, everything else → labels. A `deleted` attribute asks for removal.
 
+use std::borrow::Cow;
+
 use crate::decode::{Output, shape_error};
 use crate::error::{Code, Error, quote};
 use crate::json::{Obj, Value, join_index};
-use crate::model::{Action, ExternalReference, Format, HashAlgorithm, Indicator, KillChainPhase, Observable, ObservableType, Tlp};
+use crate::model::{
+    Action, ExternalReference, Format, HashAlgorithm, Indicator, KillChainPhase, Observable, ObservableType, Tlp,
+};
 use crate::normalize;
 
 /// The attribute types decoded into items.
@@ -81,16 +85,16 @@ fn is_attribute(value: &Value<'_>) -> bool {
 
 /// The event-level facts attributes inherit.
 #[derive(Default)]
-struct EventContext {
-    info: Option<String>,
-    uuid: Option<String>,
-    org: Option<String>,
-    org_id: Option<String>,
-    tags: Vec<String>,
+struct EventContext<'a> {
+    info: Option<Cow<'a, str>>,
+    uuid: Option<Cow<'a, str>>,
+    org: Option<Cow<'a, str>>,
+    org_id: Option<Cow<'a, str>>,
+    tags: Vec<Cow<'a, str>>,
 }
 
 /// Decodes any MISP shape.
-pub(crate) fn decode_payload(root: &Value<'_>, path: &str, out: &mut Output) -> Result<(), Error> {
+pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<'a>) -> Result<(), Error> {
     match root {
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
@@ -133,15 +137,15 @@ pub(crate) fn decode_payload(root: &Value<'_>, path: &str, out: &mut Output) -> 
     }
 }
 
-fn decode_event(value: &Value<'_>, path: &str, out: &mut Output) -> Result<(), Error> {
+fn decode_event<'a>(value: &Value<'a>, path: &str, out: &mut Output<'a>) -> Result<(), Error> {
     let event = Obj::new(value, path)?;
     let orgc_path = event.key_path("Orgc");
     let orgc = event.get("Orgc").or_else(|| event.get("Org")).map(|o| Obj::new(o, &orgc_path)).transpose()?;
     let ctx = EventContext {
-        info: event.text("info")?.map(str::to_owned),
-        uuid: event.text("uuid")?.map(str::to_owned),
-        org: orgc.as_ref().map(|o| o.text("name")).transpose()?.flatten().map(str::to_owned),
-        org_id: orgc.as_ref().map(|o| o.text("uuid")).transpose()?.flatten().map(str::to_owned),
+        info: event.text_cow("info")?,
+        uuid: event.text_cow("uuid")?,
+        org: orgc.as_ref().map(|o| o.text_cow("name")).transpose()?.flatten(),
+        org_id: orgc.as_ref().map(|o| o.text_cow("uuid")).transpose()?.flatten(),
         tags: tags(&event)?,
     };
     if let Some(attributes) = event.array("Attribute")? {
@@ -180,14 +184,20 @@ fn decode_event(value: &Value<'_>, path: &str, out: &mut Output) -> Result<(), E
     Ok(())
 }
 
-fn attribute_at(value: &Value<'_>, path: &str, ctx: &EventContext, out: &mut Output) {
+fn attribute_at<'a>(value: &Value<'a>, path: &str, ctx: &EventContext<'a>, out: &mut Output<'a>) {
     let index = out.next_index();
     if let Err(e) = attribute(value, path, index, ctx, out) {
         out.error(index, path, &e);
     }
 }
 
-fn attribute(value: &Value<'_>, path: &str, index: usize, ctx: &EventContext, out: &mut Output) -> Result<(), Error> {
+fn attribute<'a>(
+    value: &Value<'a>,
+    path: &str,
+    index: usize,
+    ctx: &EventContext<'a>,
+    out: &mut Output<'a>,
+) -> Result<(), Error> {
     let a = Obj::new(value, path)?;
     if a.bool("to_ids")? != Some(true) {
         return Ok(());
@@ -206,12 +216,12 @@ fn attribute(value: &Value<'_>, path: &str, index: usize, ctx: &EventContext, ou
     })?;
 
     let mut item = Indicator::new(Format::Misp, path.to_owned());
-    item.source.type_name = Some(kind.to_owned());
-    item.source.id = a.text("uuid")?.map(str::to_owned);
+    item.source.type_name = a.cow("type")?;
+    item.source.id = a.text_cow("uuid")?;
     item.source.owner.clone_from(&ctx.org);
     item.source.owner_id.clone_from(&ctx.org_id);
     item.name.clone_from(&ctx.info);
-    item.description = a.text("comment")?.map(str::to_owned);
+    item.description = a.text_cow("comment")?;
     item.lifecycle.modified = a.timestamp("timestamp")?;
     item.lifecycle.first_seen = a.timestamp("first_seen")?;
     item.lifecycle.last_seen = a.timestamp("last_seen")?;
@@ -221,7 +231,7 @@ fn attribute(value: &Value<'_>, path: &str, index: usize, ctx: &EventContext, ou
     }
     if let Some(uuid) = &ctx.uuid {
         item.external_references.push(ExternalReference {
-            source_name: "misp".to_owned(),
+            source_name: Cow::Borrowed("misp"),
             external_id: Some(uuid.clone()),
             ..ExternalReference::default()
         });
@@ -229,30 +239,13 @@ fn attribute(value: &Value<'_>, path: &str, index: usize, ctx: &EventContext, ou
     let attribute_tags = tags(&a)?;
     apply_tags(&mut item, &attribute_tags, &ctx.tags);
 
-    let mut pending = None;
-    for result in observables {
-        let observable = result.map_err(|e| e.or_path(|| value_path.clone()));
-        match observable {
-            Ok(o) => {
-                if let Some(previous) = pending.replace(o) {
-                    let mut each = item.clone();
-                    each.observable = Some(previous);
-                    out.push(each);
-                }
-            }
-            Err(e) => out.error(index, path, &e),
-        }
-    }
-    if let Some(last) = pending {
-        item.observable = Some(last);
-        out.push(item);
-    }
+    out.push_split(item, observables.into_iter().map(|r| r.map_err(|e| e.or_path(|| value_path.clone()))), index);
     Ok(())
 }
 
 /// Tag names of an event or attribute (`Tag: [{"name"}]`, or `EventTag`/`AttributeTag` lists of
 /// `{"Tag":{"name"}}`).
-fn tags(obj: &Obj<'_, '_>) -> Result<Vec<String>, Error> {
+fn tags<'a>(obj: &Obj<'_, 'a>) -> Result<Vec<Cow<'a, str>>, Error> {
     let mut names = Vec::new();
     for key in ["Tag", "EventTag", "AttributeTag"] {
         let Some(list) = obj.array(key)? else { continue };
@@ -263,9 +256,9 @@ fn tags(obj: &Obj<'_, '_>) -> Result<Vec<String>, Error> {
             let name = match tag.get("Tag") {
                 Some(inner) => {
                     let inner_path = tag.key_path("Tag");
-                    Obj::new(inner, &inner_path)?.text("name")?.map(str::to_owned)
+                    Obj::new(inner, &inner_path)?.text_cow("name")?
                 }
-                None => tag.text("name")?.map(str::to_owned),
+                None => tag.text_cow("name")?,
             };
             if let Some(name) = name {
                 names.push(name);
@@ -276,7 +269,7 @@ fn tags(obj: &Obj<'_, '_>) -> Result<Vec<String>, Error> {
 }
 
 /// TLP, confidence, kill chain and labels from tags: the attribute's take precedence.
-fn apply_tags(item: &mut Indicator, attribute_tags: &[String], event_tags: &[String]) {
+fn apply_tags<'a>(item: &mut Indicator<'a>, attribute_tags: &[Cow<'a, str>], event_tags: &[Cow<'a, str>]) {
     let mut attribute_tlp = None;
     let mut event_tlp = None;
     for (tag, from_attribute) in attribute_tags.iter().map(|t| (t, true)).chain(event_tags.iter().map(|t| (t, false))) {
@@ -290,7 +283,10 @@ fn apply_tags(item: &mut Indicator, attribute_tags: &[String], event_tags: &[Str
             }
         } else if let Some(phase) = lower.strip_prefix("kill-chain:") {
             let phase_name = phase.trim_matches('"').split_whitespace().collect::<Vec<_>>().join("-");
-            let entry = KillChainPhase { kill_chain_name: crate::decode::threatconnect::KILL_CHAIN.to_owned(), phase_name };
+            let entry = KillChainPhase {
+                kill_chain_name: Cow::Borrowed(crate::decode::threatconnect::KILL_CHAIN),
+                phase_name: Cow::Owned(phase_name),
+            };
             if !item.kill_chain_phases.contains(&entry) {
                 item.kill_chain_phases.push(entry);
             }
@@ -327,7 +323,9 @@ fn observables(kind: &str, raw: &str) -> Result<Vec<Result<Observable, Error>>, 
         }
         Ok(o)
     };
-    let hash_of = |kind: ObservableType, algorithm: HashAlgorithm, value: &str| normalize::observable(kind, Some(algorithm), value);
+    let hash_of = |kind: ObservableType, algorithm: HashAlgorithm, value: &str| {
+        normalize::observable(kind, Some(algorithm), value)
+    };
     Ok(match kind {
         "ip-src" | "ip-dst" => vec![normalize::ip(raw)],
         "ip-src|port" | "ip-dst|port" => vec![with_port(normalize::ip(&first(raw)), raw)],
@@ -360,7 +358,11 @@ fn observables(kind: &str, raw: &str) -> Result<Vec<Result<Observable, Error>>, 
                 _ => {
                     return Err(Error::new(
                         Code::Unsupported,
-                        format!("MISP attribute type {} is not relayed: expected one of {}", quote(other), TYPES.join(", ")),
+                        format!(
+                            "MISP attribute type {} is not relayed: expected one of {}",
+                            quote(other),
+                            TYPES.join(", ")
+                        ),
                     ));
                 }
             }
@@ -379,7 +381,10 @@ mod tests {
         };
         assert_eq!(kinds("ip-dst|port", "1.2.3.4|443"), [(ObservableType::Ipv4, "1.2.3.4".into())]);
         assert_eq!(observables("ip-dst|port", "1.2.3.4|443").unwrap()[0].as_ref().unwrap().port, Some(443));
-        assert_eq!(kinds("domain|ip", "Evil.com|1.2.3.4"), [(ObservableType::Domain, "evil.com".into()), (ObservableType::Ipv4, "1.2.3.4".into())]);
+        assert_eq!(
+            kinds("domain|ip", "Evil.com|1.2.3.4"),
+            [(ObservableType::Domain, "evil.com".into()), (ObservableType::Ipv4, "1.2.3.4".into())]
+        );
         assert_eq!(kinds("filename|md5", "a.exe|D41D8CD98F00B204E9800998ECF8427E").len(), 1);
         assert_eq!(kinds("AS", "AS13335"), [(ObservableType::Asn, "13335".into())]);
         assert_eq!(

@@ -26,11 +26,13 @@ pub mod stix;
 pub mod threatconnect;
 mod tlp;
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::error::{Code, Error, quote};
 use crate::json::{Obj, Value, join_index};
-use crate::model::{Action, Event, Format, Indicator};
+use crate::model::{Action, Event, Format, Indicator, Observable};
 use crate::normalize;
 
 /// The default limit on payload size: 64 MiB. Hosts with less memory pass a smaller one.
@@ -54,11 +56,11 @@ impl Default for DecodeOptions {
 /// The result of [`decode`]: the payload's format, its items, and the items that could not be
 /// decoded.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Decoded {
+pub struct Decoded<'a> {
     /// The payload's format (for a mixed array, the first item's).
     pub format: Format,
     /// The decoded items, in payload order.
-    pub items: Vec<Indicator>,
+    pub items: Vec<Indicator<'a>>,
     /// One entry per problem found in an item, in payload order.
     pub errors: Vec<ItemError>,
 }
@@ -96,11 +98,15 @@ impl ItemError {
 /// Fails as a whole only for malformed JSON ([`Code::Json`]), an unrecognised shape or one that
 /// does not fit the forced format ([`Code::Shape`]), or a payload over `options.max_bytes`
 /// ([`Code::TooLarge`]). Every other problem is an [`ItemError`] beside the good items.
-pub fn decode(payload: &str, options: &DecodeOptions) -> Result<Decoded, Error> {
+pub fn decode<'a>(payload: &'a str, options: &DecodeOptions) -> Result<Decoded<'a>, Error> {
     if payload.len() > options.max_bytes {
         return Err(Error::new(
             Code::TooLarge,
-            format!("payload is {} bytes: expected at most {} bytes; split it into smaller batches", payload.len(), options.max_bytes),
+            format!(
+                "payload is {} bytes: expected at most {} bytes; split it into smaller batches",
+                payload.len(),
+                options.max_bytes
+            ),
         ));
     }
     let trimmed = payload.trim_start_matches('\u{feff}').trim();
@@ -117,15 +123,15 @@ pub fn decode(payload: &str, options: &DecodeOptions) -> Result<Decoded, Error> 
 
 /// Where decoders put what they find.
 #[derive(Default)]
-pub(crate) struct Output {
-    items: Vec<Indicator>,
+pub(crate) struct Output<'a> {
+    items: Vec<Indicator<'a>>,
     errors: Vec<ItemError>,
     next_index: usize,
     /// Set while decoding the elements of a generic envelope.
     envelope: Option<Action>,
 }
 
-impl Output {
+impl<'a> Output<'a> {
     /// Reserves the next item index.
     pub(crate) fn next_index(&mut self) -> usize {
         let i = self.next_index;
@@ -133,33 +139,90 @@ impl Output {
         i
     }
 
-    pub(crate) fn push(&mut self, mut item: Indicator) {
+    pub(crate) fn push(&mut self, mut item: Indicator<'a>) {
         if let Some(action) = self.envelope {
             item.action = action;
-            item.event = Some(if action == Action::Remove { Event::Delete } else { item.event.unwrap_or(Event::Update) });
+            item.event =
+                Some(if action == Action::Remove { Event::Delete } else { item.event.unwrap_or(Event::Update) });
         }
         dedup_in_place(&mut item.labels);
         self.items.push(item);
+    }
+
+    /// One item per good observable (`base` cloned for all but the last), one error per bad one.
+    pub(crate) fn push_split(
+        &mut self,
+        base: Indicator<'a>,
+        observables: impl IntoIterator<Item = Result<Observable, Error>>,
+        index: usize,
+    ) {
+        let mut pending = None;
+        for result in observables {
+            match result {
+                Ok(observable) => {
+                    if let Some(previous) = pending.replace(observable) {
+                        let mut item = base.clone();
+                        item.observable = Some(previous);
+                        self.push(item);
+                    }
+                }
+                Err(e) => self.error(index, &base.path, &e),
+            }
+        }
+        if let Some(last) = pending {
+            let mut item = base;
+            item.observable = Some(last);
+            self.push(item);
+        }
+    }
+
+    /// An empty output that continues this one's indexes and envelope, for decoding nested text.
+    pub(crate) fn nested<'b>(&self) -> Output<'b> {
+        Output { items: Vec::new(), errors: Vec::new(), next_index: self.next_index, envelope: self.envelope }
     }
 
     pub(crate) fn error(&mut self, index: usize, fallback_path: &str, err: &Error) {
         self.errors.push(ItemError::new(index, fallback_path, err));
     }
 
-    fn finish(self, format: Format) -> Decoded {
+    fn finish(self, format: Format) -> Decoded<'a> {
         Decoded { format, items: self.items, errors: self.errors }
     }
 }
 
-fn dedup_in_place(labels: &mut Vec<String>) {
-    if labels.len() > 1 {
-        let mut seen = std::collections::HashSet::with_capacity(labels.len());
-        labels.retain(|l| seen.insert(l.clone()));
+/// Removes repeated labels, keeping the first of each, in order, without allocating.
+fn dedup_in_place(labels: &mut Vec<Cow<'_, str>>) {
+    let mut kept = 0;
+    for i in 0..labels.len() {
+        let seen = match (labels.get(..kept), labels.get(i)) {
+            (Some(head), Some(label)) => head.contains(label),
+            _ => true,
+        };
+        if !seen {
+            labels.swap(kept, i);
+            kept += 1;
+        }
     }
+    labels.truncate(kept);
+}
+
+/// Moves what a nested decode (of text that does not outlive it) produced into `out`, owning it.
+pub(crate) fn absorb(out: &mut Output<'_>, nested: Output<'_>) {
+    for item in nested.items {
+        out.items.push(item.into_owned());
+    }
+    out.errors.extend(nested.errors);
+    out.next_index = nested.next_index;
 }
 
 /// Detects the format of a whole payload (or an envelope element) and decodes it.
-fn decode_root(root: &Value<'_>, path: &str, forced: Option<Format>, out: &mut Output, depth: u8) -> Result<Format, Error> {
+fn decode_root<'a>(
+    root: &Value<'a>,
+    path: &str,
+    forced: Option<Format>,
+    out: &mut Output<'a>,
+    depth: u8,
+) -> Result<Format, Error> {
     let format = match forced {
         Some(f) => f,
         None => detect(root).ok_or_else(|| unknown_shape(root, path))?,
@@ -201,7 +264,11 @@ fn unknown_shape(root: &Value<'_>, path: &str) -> Error {
     let what = match root {
         Value::Object(fields) => {
             let keys: Vec<&str> = fields.iter().take(6).map(|(k, _)| k.as_ref()).collect();
-            if keys.is_empty() { "an empty object".to_owned() } else { format!("an object with keys `{}`", keys.join("`, `")) }
+            if keys.is_empty() {
+                "an empty object".to_owned()
+            } else {
+                format!("an object with keys `{}`", keys.join("`, `"))
+            }
         }
         other => other.kind().to_owned(),
     };
@@ -216,7 +283,7 @@ fn unknown_shape(root: &Value<'_>, path: &str) -> Error {
 
 /// `{"action": "upsert"|"delete", "indicators": [...]}`: each element is any other format (even a
 /// whole bundle), or a bare value string (`"203.0.113.7"`, `"evil.example"`) typed by its shape.
-fn decode_envelope(root: &Value<'_>, path: &str, out: &mut Output, depth: u8) -> Result<(), Error> {
+fn decode_envelope<'a>(root: &Value<'a>, path: &str, out: &mut Output<'a>, depth: u8) -> Result<(), Error> {
     if depth > 0 {
         return Err(Error::new(Code::Shape, "an envelope cannot contain another envelope").at_path(path));
     }
@@ -225,8 +292,11 @@ fn decode_envelope(root: &Value<'_>, path: &str, out: &mut Output, depth: u8) ->
         "upsert" | "create" | "update" => Action::Upsert,
         "delete" | "remove" | "revoke" => Action::Remove,
         other => {
-            return Err(Error::new(Code::Shape, format!("invalid action {}: expected `upsert` or `delete`", quote(other)))
-                .at_path(obj.key_path("action")));
+            return Err(Error::new(
+                Code::Shape,
+                format!("invalid action {}: expected `upsert` or `delete`", quote(other)),
+            )
+            .at_path(obj.key_path("action")));
         }
     };
     let list_path = obj.key_path("indicators");
@@ -261,7 +331,9 @@ fn decode_envelope(root: &Value<'_>, path: &str, out: &mut Output, depth: u8) ->
 pub(crate) fn shape_error(format: Format, found: &Value<'_>, path: &str) -> Error {
     let expected = match format {
         Format::Stix => "a STIX bundle, object or array of objects",
-        Format::Opencti => "an OpenCTI live-stream event `{\"type\",\"data\"}`, its SSE envelope, or an array of events",
+        Format::Opencti => {
+            "an OpenCTI live-stream event `{\"type\",\"data\"}`, its SSE envelope, or an array of events"
+        }
         Format::Threatconnect => "a ThreatConnect indicator, an array of them, or `{\"data\":[...]}`",
         Format::Misp => "a MISP `{\"Event\"}`, `{\"Attribute\"}` or an array of attributes",
         Format::Envelope => "an `{\"action\",\"indicators\"}` envelope",
@@ -275,9 +347,11 @@ pub(crate) fn shape_error(format: Format, found: &Value<'_>, path: &str) -> Erro
 pub(crate) fn each_item<'v, 'a>(
     list: &'v [Value<'a>],
     list_path: &str,
-    out: &mut Output,
-    mut f: impl FnMut(&'v Value<'a>, &str, usize, &mut Output) -> Result<(), Error>,
+    out: &mut Output<'a>,
+    mut f: impl FnMut(&'v Value<'a>, &str, usize, &mut Output<'a>) -> Result<(), Error>,
 ) {
+    // Most elements give one item: size the output once instead of growing it.
+    out.items.reserve(list.len());
     for (i, value) in list.iter().enumerate() {
         let path = join_index(list_path, i);
         let index = out.next_index();

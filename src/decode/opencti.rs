@@ -10,7 +10,7 @@
 //! events of a raw stream carry nothing and are passed over.
 
 use crate::decode::stix::{self, Context};
-use crate::decode::{Output, each_item, shape_error};
+use crate::decode::{Output, absorb, each_item, shape_error};
 use crate::error::{Code, Error, quote};
 use crate::json::{Obj, Value, expected, join_index};
 use crate::model::{Event, Format};
@@ -35,7 +35,7 @@ fn event_kind(name: &str) -> Option<Event> {
 }
 
 /// Decodes one event, or an array of events.
-pub(crate) fn decode_payload(root: &Value<'_>, path: &str, out: &mut Output) -> Result<(), Error> {
+pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<'a>) -> Result<(), Error> {
     match root {
         Value::Array(events) => {
             each_item(events, path, out, |event, path, index, out| decode_event(event, path, index, out));
@@ -52,7 +52,7 @@ pub(crate) fn decode_payload(root: &Value<'_>, path: &str, out: &mut Output) -> 
     }
 }
 
-fn decode_event(value: &Value<'_>, path: &str, index: usize, out: &mut Output) -> Result<(), Error> {
+fn decode_event<'a>(value: &Value<'a>, path: &str, index: usize, out: &mut Output<'a>) -> Result<(), Error> {
     let obj = Obj::new(value, path)?;
     // The event kind: `type` on the event, or `event` on its SSE envelope.
     let declared = match obj.str("type")? {
@@ -63,13 +63,19 @@ fn decode_event(value: &Value<'_>, path: &str, index: usize, out: &mut Output) -
     match obj.get("data") {
         Some(Value::String(text)) => {
             let inner = Value::parse(text).map_err(|e| {
-                Error::new(Code::Json, format!("the event's `data` string is not JSON: {}", e.message())).at_path(&data_path)
+                Error::new(Code::Json, format!("the event's `data` string is not JSON: {}", e.message()))
+                    .at_path(&data_path)
             })?;
             let event = declared.map(|(kind, kind_path)| event_of(kind, &kind_path)).transpose()?;
-            decode_inner(&inner, event, &data_path, index, out)
+            // The inner text dies with this call: decode into a nested output, then own the items.
+            let mut nested = out.nested();
+            let result = decode_inner(&inner, event, &data_path, index, &mut nested);
+            absorb(out, nested);
+            result
         }
         Some(data @ Value::Object(_)) => {
-            let (kind, kind_path) = declared.ok_or_else(|| Error::new(Code::Missing, "missing field `type`").at_path(obj.key_path("type")))?;
+            let (kind, kind_path) = declared
+                .ok_or_else(|| Error::new(Code::Missing, "missing field `type`").at_path(obj.key_path("type")))?;
             decode_stix(data, event_of(kind, &kind_path)?, &data_path, index, out)
         }
         Some(other) => Err(expected("an object or a JSON string", other).at_path(data_path)),
@@ -79,21 +85,34 @@ fn decode_event(value: &Value<'_>, path: &str, index: usize, out: &mut Output) -
 
 fn event_of(kind: &str, path: &str) -> Result<Event, Error> {
     event_kind(kind).ok_or_else(|| {
-        Error::new(Code::Shape, format!("unknown OpenCTI event type {}: expected `create`, `update`, `merge` or `delete`", quote(kind)))
-            .at_path(path)
+        Error::new(
+            Code::Shape,
+            format!("unknown OpenCTI event type {}: expected `create`, `update`, `merge` or `delete`", quote(kind)),
+        )
+        .at_path(path)
     })
 }
 
 /// The event JSON from inside an SSE `data` string: `{"data":{STIX},"message",...}`, possibly
 /// with its own `type`.
-fn decode_inner(inner: &Value<'_>, declared: Option<Event>, path: &str, index: usize, out: &mut Output) -> Result<(), Error> {
+fn decode_inner<'a>(
+    inner: &Value<'a>,
+    declared: Option<Event>,
+    path: &str,
+    index: usize,
+    out: &mut Output<'a>,
+) -> Result<(), Error> {
     let obj = Obj::new(inner, path)?;
     let event = match declared {
         Some(event) => event,
         None => match obj.str("type")? {
             Some(kind) => event_of(kind, &obj.key_path("type"))?,
             None => {
-                return Err(Error::new(Code::Missing, "missing event type: expected `event` on the envelope or `type` in the event").at_path(path));
+                return Err(Error::new(
+                    Code::Missing,
+                    "missing event type: expected `event` on the envelope or `type` in the event",
+                )
+                .at_path(path));
             }
         },
     };
@@ -102,10 +121,20 @@ fn decode_inner(inner: &Value<'_>, declared: Option<Event>, path: &str, index: u
     decode_stix(data, event, &data_path, index, out)
 }
 
-fn decode_stix(data: &Value<'_>, event: Event, path: &str, index: usize, out: &mut Output) -> Result<(), Error> {
+fn decode_stix<'a>(
+    data: &Value<'a>,
+    event: Event,
+    path: &str,
+    index: usize,
+    out: &mut Output<'a>,
+) -> Result<(), Error> {
     let object_type = data.get_str("type").unwrap_or("");
     if object_type != "indicator" && !stix::OBSERVABLE_TYPES.contains(&object_type) {
-        let about = if object_type.is_empty() { "a STIX object without a `type`".to_owned() } else { format!("a `{object_type}`") };
+        let about = if object_type.is_empty() {
+            "a STIX object without a `type`".to_owned()
+        } else {
+            format!("a `{object_type}`")
+        };
         return Err(Error::new(
             Code::Unsupported,
             format!("the event is about {about}, not an indicator or observable: filter the stream (or playbook) to indicators and observables"),
@@ -122,7 +151,7 @@ pub(crate) fn is_raw_sse(text: &str) -> bool {
 }
 
 /// Decodes raw SSE text: blocks separated by blank lines, each with `event:` and `data:` lines.
-pub(crate) fn decode_raw_sse(text: &str, out: &mut Output) -> Result<(), Error> {
+pub(crate) fn decode_raw_sse(text: &str, out: &mut Output<'_>) -> Result<(), Error> {
     let mut block_index = 0;
     let mut event: Option<&str> = None;
     let mut data = String::new();
@@ -148,12 +177,15 @@ pub(crate) fn decode_raw_sse(text: &str, out: &mut Output) -> Result<(), Error> 
         }
     }
     if block_index == 0 {
-        return Err(Error::new(Code::Shape, "SSE text without any `data:` line: expected `event: create` and `data: {...}` lines"));
+        return Err(Error::new(
+            Code::Shape,
+            "SSE text without any `data:` line: expected `event: create` and `data: {...}` lines",
+        ));
     }
     Ok(())
 }
 
-fn sse_block(event: Option<&str>, data: &str, block: usize, out: &mut Output) {
+fn sse_block(event: Option<&str>, data: &str, block: usize, out: &mut Output<'_>) {
     // Control events of the stream carry no object.
     if matches!(event, Some("heartbeat" | "connected" | "sync")) || data.trim().is_empty() {
         return;
@@ -162,10 +194,15 @@ fn sse_block(event: Option<&str>, data: &str, block: usize, out: &mut Output) {
     let index = out.next_index();
     let data_path = format!("{path}.data");
     let result = Value::parse(data)
-        .map_err(|e| Error::new(Code::Json, format!("the SSE `data:` is not JSON: {}", e.message())).at_path(&data_path))
+        .map_err(|e| {
+            Error::new(Code::Json, format!("the SSE `data:` is not JSON: {}", e.message())).at_path(&data_path)
+        })
         .and_then(|inner| {
             let declared = event.map(|kind| event_of(kind, &format!("{path}.event"))).transpose()?;
-            decode_inner(&inner, declared, &data_path, index, out)
+            let mut nested = out.nested();
+            let result = decode_inner(&inner, declared, &data_path, index, &mut nested);
+            absorb(out, nested);
+            result
         });
     if let Err(e) = result {
         out.error(index, &path, &e);

@@ -12,6 +12,7 @@
 //! `extension-definition--ea279b3e-…` (SDOs) / `extension-definition--f93e2c80-…` (SCOs) and the
 //! older top-level `x_opencti_*` properties.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::HashMap;
 
@@ -93,7 +94,7 @@ pub(crate) struct Context<'v, 'a> {
     format: Format,
     event: Option<Event>,
     markings: Markings<'v>,
-    identities: HashMap<&'v str, &'v str>,
+    identities: HashMap<&'v str, &'v Cow<'a, str>>,
     objects: &'v [Value<'a>],
     by_id: OnceCell<HashMap<&'v str, &'v Value<'a>>>,
 }
@@ -101,7 +102,14 @@ pub(crate) struct Context<'v, 'a> {
 impl<'v, 'a: 'v> Context<'v, 'a> {
     /// A context for objects outside any bundle (OpenCTI events).
     pub(crate) fn standalone(format: Format, event: Option<Event>) -> Self {
-        Self { format, event, markings: Markings::default(), identities: HashMap::new(), objects: &[], by_id: OnceCell::new() }
+        Self {
+            format,
+            event,
+            markings: Markings::default(),
+            identities: HashMap::new(),
+            objects: &[],
+            by_id: OnceCell::new(),
+        }
     }
 
     /// A context over the objects of a bundle or array: learns TLP markings and identity names.
@@ -114,7 +122,7 @@ impl<'v, 'a: 'v> Context<'v, 'a> {
                     ctx.markings.learn(object);
                 }
                 Some("identity") => {
-                    if let (Some(id), Some(name)) = (object.get_str("id"), object.get_str("name")) {
+                    if let (Some(id), Some(Value::String(name))) = (object.get_str("id"), object.get("name")) {
                         ctx.identities.insert(id, name);
                     }
                 }
@@ -134,14 +142,16 @@ impl<'v, 'a: 'v> Context<'v, 'a> {
 }
 
 /// Decodes a STIX payload: a bundle, one object, or an array of objects.
-pub(crate) fn decode_payload(root: &Value<'_>, path: &str, out: &mut Output) -> Result<(), Error> {
+pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<'a>) -> Result<(), Error> {
     match root {
         Value::Object(_) if root.get_str("type") == Some("bundle") => {
             let bundle = Obj::new(root, path)?;
             let objects = bundle.array("objects")?.unwrap_or(&[]);
             let ctx = Context::over(objects, Format::Stix);
             let list_path = bundle.key_path("objects");
-            each_item(objects, &list_path, out, |object, path, index, out| decode_object(&ctx, object, path, index, out));
+            each_item(objects, &list_path, out, |object, path, index, out| {
+                decode_object(&ctx, object, path, index, out)
+            });
             Ok(())
         }
         Value::Object(_) if looks_like(root) => {
@@ -168,7 +178,7 @@ pub(crate) fn decode_object<'v, 'a: 'v>(
     value: &'v Value<'a>,
     path: &str,
     index: usize,
-    out: &mut Output,
+    out: &mut Output<'a>,
 ) -> Result<(), Error> {
     let obj = Obj::new(value, path)?;
     let kind = obj.req_str("type")?;
@@ -192,7 +202,7 @@ pub(crate) fn decode_object<'v, 'a: 'v>(
     .at_path(obj.key_path("type")))
 }
 
-fn indicator(ctx: &Context<'_, '_>, obj: &Obj<'_, '_>, index: usize, out: &mut Output) -> Result<(), Error> {
+fn indicator<'a>(ctx: &Context<'_, 'a>, obj: &Obj<'_, 'a>, index: usize, out: &mut Output<'a>) -> Result<(), Error> {
     let mut base = common(ctx, obj)?;
     let pattern_text = obj.req_str("pattern")?;
     let pattern_type = obj.str("pattern_type")?.unwrap_or("stix");
@@ -203,32 +213,53 @@ fn indicator(ctx: &Context<'_, '_>, obj: &Obj<'_, '_>, index: usize, out: &mut O
         )
         .at_path(obj.key_path("pattern_type")));
     }
-    base.name = obj.text("name")?.map(str::to_owned);
+    base.name = obj.text_cow("name")?;
     if base.description.is_none() {
-        base.description = obj.text("description")?.map(str::to_owned);
+        base.description = obj.text_cow("description")?;
     }
     base.lifecycle.valid_from = obj.timestamp("valid_from")?;
     base.lifecycle.valid_until = obj.timestamp("valid_until")?;
-    base.indicator_types = obj.strings("indicator_types")?.into_iter().map(str::to_owned).collect();
+    base.indicator_types = obj.cows("indicator_types")?;
     base.kill_chain_phases = kill_chain_phases(obj)?;
-    base.pattern = Some(pattern_text.to_owned());
+    base.pattern = obj.cow("pattern")?;
 
-    let version = if base.spec_version.as_deref() == Some("2.0") { SpecVersion::V2_0 } else { SpecVersion::V2_1 };
-    let pattern_path = obj.key_path("pattern");
-    let parsed = pattern::parse_version(pattern_text, version).map_err(|e| e.at_path(&pattern_path))?;
+    let parsed =
+        parse_pattern(pattern_text, base.spec_version.as_deref()).map_err(|e| e.at_path(obj.key_path("pattern")))?;
     match pattern::extract(&parsed) {
         Extraction::NotAtomic(reason) => {
             base.not_atomic = Some(reason);
             out.push(base);
         }
         Extraction::Atomic(observables) => {
-            push_each(base, observables.into_iter().map(|r| r.map_err(|e| e.or_path(|| pattern_path.clone()))), index, out);
+            out.push_split(
+                base,
+                observables.into_iter().map(|r| r.map_err(|e| e.or_path(|| obj.key_path("pattern")))),
+                index,
+            );
         }
     }
     Ok(())
 }
 
-fn observable_object(ctx: &Context<'_, '_>, obj: &Obj<'_, '_>, kind: &str, index: usize, out: &mut Output) -> Result<(), Error> {
+/// Parses with the rules of the declared spec version. STIX 2.1 requires `spec_version` on every
+/// object, so an object without one is 2.0 — or a 2.1 producer that forgot: try 2.1 first and fall
+/// back to the 2.0 rules, reporting the 2.1 error if neither parses.
+fn parse_pattern<'t>(text: &'t str, spec_version: Option<&str>) -> Result<pattern::Pattern<'t>, Error> {
+    match spec_version {
+        Some("2.0") => pattern::parse_version(text, SpecVersion::V2_0),
+        Some(_) => pattern::parse_version(text, SpecVersion::V2_1),
+        None => pattern::parse_version(text, SpecVersion::V2_1)
+            .or_else(|e| pattern::parse_version(text, SpecVersion::V2_0).map_err(|_| e)),
+    }
+}
+
+fn observable_object<'a>(
+    ctx: &Context<'_, 'a>,
+    obj: &Obj<'_, 'a>,
+    kind: &str,
+    index: usize,
+    out: &mut Output<'a>,
+) -> Result<(), Error> {
     let base = common(ctx, obj)?;
     let value_at = |key: &str, t: ObservableType| -> Result<Observable, Error> {
         let raw = obj.req_str(key)?;
@@ -248,60 +279,38 @@ fn observable_object(ctx: &Context<'_, '_>, obj: &Obj<'_, '_>, kind: &str, index
         "network-traffic" => vec![network_traffic(ctx, obj)],
         _ => Vec::new(),
     };
-    push_each(base, observables.into_iter(), index, out);
+    out.push_split(base, observables, index);
     Ok(())
 }
 
-/// One item per good observable (the base cloned), one error per bad one.
-fn push_each(base: Indicator, observables: impl Iterator<Item = Result<Observable, Error>>, index: usize, out: &mut Output) {
-    let path = base.path.clone();
-    let mut pending: Option<Observable> = None;
-    for result in observables {
-        match result {
-            Ok(observable) => {
-                if let Some(previous) = pending.replace(observable) {
-                    let mut item = base.clone();
-                    item.observable = Some(previous);
-                    out.push(item);
-                }
-            }
-            Err(e) => out.error(index, &path, &e),
-        }
-    }
-    if let Some(last) = pending {
-        let mut item = base;
-        item.observable = Some(last);
-        out.push(item);
-    }
-}
-
 /// The fields every STIX object shares, plus OpenCTI's.
-fn common(ctx: &Context<'_, '_>, obj: &Obj<'_, '_>) -> Result<Indicator, Error> {
-    let mut item = Indicator::new(ctx.format, obj.path().to_owned());
+fn common<'a>(ctx: &Context<'_, 'a>, obj: &Obj<'_, 'a>) -> Result<Indicator<'a>, Error> {
+    let mut item = Indicator::new(ctx.format, obj.path());
     item.event = ctx.event;
     if ctx.event == Some(Event::Delete) {
         item.action = Action::Remove;
     }
     let kind = obj.req_str("type")?;
-    item.source.type_name = Some(kind.to_owned());
-    item.source.id = obj.str("id")?.map(str::to_owned);
+    item.source.type_name = obj.cow("type")?;
+    item.source.id = obj.cow("id")?;
     if kind == "indicator" && item.source.id.is_none() {
         return Err(Error::new(Code::Missing, "missing field `id`").at_path(obj.key_path("id")));
     }
-    item.spec_version = obj.str("spec_version")?.map(str::to_owned);
+    item.spec_version = obj.cow("spec_version")?;
     item.lifecycle.created = obj.timestamp("created")?;
     item.lifecycle.modified = obj.timestamp("modified")?;
     if obj.bool("revoked")? == Some(true) {
         item.lifecycle.revoked = true;
         item.action = Action::Remove;
     }
-    item.labels = obj.strings("labels")?.into_iter().map(str::to_owned).collect();
+    item.labels = obj.cows("labels")?;
     item.scoring.confidence = obj.number_in("confidence", 0.0, 100.0)?.map(|c| c.round() as u8);
-    let marking_refs = obj.strings("object_marking_refs")?;
-    item.tlp = ctx.markings.strictest(marking_refs.iter().copied());
-    if let Some(author) = obj.str("created_by_ref")? {
-        item.source.owner_id = Some(author.to_owned());
-        item.source.owner = ctx.identities.get(author).map(|name| (*name).to_owned());
+    if let Some(refs) = obj.array("object_marking_refs")? {
+        item.tlp = ctx.markings.strictest(refs.iter().filter_map(Value::as_str));
+    }
+    if let Some(author) = obj.cow("created_by_ref")? {
+        item.source.owner = ctx.identities.get(author.as_ref()).map(|name| (*name).clone());
+        item.source.owner_id = Some(author);
     }
     item.external_references = external_references(obj)?;
     opencti_fields(obj, &mut item)?;
@@ -312,40 +321,39 @@ fn common(ctx: &Context<'_, '_>, obj: &Obj<'_, '_>) -> Result<Indicator, Error> 
 }
 
 /// OpenCTI's properties, from its extensions or the legacy `x_opencti_*` fields.
-fn opencti_fields(obj: &Obj<'_, '_>, item: &mut Indicator) -> Result<(), Error> {
-    let extensions_path = obj.key_path("extensions");
-    let extensions = obj.get("extensions").map(|e| Obj::new(e, &extensions_path)).transpose()?;
-    for ext_id in [OPENCTI_SDO_EXTENSION, OPENCTI_SCO_EXTENSION] {
-        let ext_path = join_key(&extensions_path, ext_id);
-        let Some(ext_value) = extensions.as_ref().and_then(|e| e.get(ext_id)) else { continue };
-        let ext = Obj::new(ext_value, &ext_path)?;
-        read_opencti(&ext, item)?;
+fn opencti_fields<'a>(obj: &Obj<'_, 'a>, item: &mut Indicator<'a>) -> Result<(), Error> {
+    if let Some(extensions) = obj.child("extensions")? {
+        for ext_id in [OPENCTI_SDO_EXTENSION, OPENCTI_SCO_EXTENSION] {
+            if let Some(ext) = extensions.child(ext_id)? {
+                read_opencti(&ext, item)?;
+            }
+        }
     }
     // Legacy top-level properties fill whatever the extensions did not.
-    read_legacy_opencti(obj, item)
+    if obj.fields().any(|(key, _)| key.starts_with("x_opencti_")) { read_legacy_opencti(obj, item) } else { Ok(()) }
 }
 
-fn read_opencti(ext: &Obj<'_, '_>, item: &mut Indicator) -> Result<(), Error> {
+fn read_opencti<'a>(ext: &Obj<'_, 'a>, item: &mut Indicator<'a>) -> Result<(), Error> {
     if let Some(score) = ext.number_in("score", 0.0, 100.0)? {
         item.scoring.score = Some(score.round() as u8);
     }
     if let Some(detection) = ext.bool("detection")? {
         item.detection = Some(detection);
     }
-    if let Some(id) = ext.str("id")? {
-        item.source.external_id = Some(id.to_owned());
+    if let Some(id) = ext.cow("id")? {
+        item.source.external_id = Some(id);
     }
     if item.description.is_none() {
-        item.description = ext.text("description")?.map(str::to_owned);
+        item.description = ext.text_cow("description")?;
     }
-    item.labels.extend(ext.strings("labels")?.into_iter().map(str::to_owned));
+    item.labels.extend(ext.cows("labels")?);
     if item.source.owner_id.is_none() {
-        item.source.owner_id = ext.str("created_by_ref")?.map(str::to_owned);
+        item.source.owner_id = ext.cow("created_by_ref")?;
     }
     Ok(())
 }
 
-fn read_legacy_opencti(obj: &Obj<'_, '_>, item: &mut Indicator) -> Result<(), Error> {
+fn read_legacy_opencti<'a>(obj: &Obj<'_, 'a>, item: &mut Indicator<'a>) -> Result<(), Error> {
     if item.scoring.score.is_none() {
         item.scoring.score = obj.number_in("x_opencti_score", 0.0, 100.0)?.map(|s| s.round() as u8);
     }
@@ -353,47 +361,41 @@ fn read_legacy_opencti(obj: &Obj<'_, '_>, item: &mut Indicator) -> Result<(), Er
         item.detection = obj.bool("x_opencti_detection")?;
     }
     if item.source.external_id.is_none() {
-        item.source.external_id = obj.str("x_opencti_id")?.map(str::to_owned);
+        item.source.external_id = obj.cow("x_opencti_id")?;
     }
     if item.description.is_none() {
-        item.description = obj.text("x_opencti_description")?.map(str::to_owned);
+        item.description = obj.text_cow("x_opencti_description")?;
     }
-    item.labels.extend(obj.strings("x_opencti_labels")?.into_iter().map(str::to_owned));
+    item.labels.extend(obj.cows("x_opencti_labels")?);
     if item.source.owner_id.is_none() {
-        item.source.owner_id = obj.str("x_opencti_created_by_ref")?.map(str::to_owned);
+        item.source.owner_id = obj.cow("x_opencti_created_by_ref")?;
     }
     Ok(())
 }
 
-fn kill_chain_phases(obj: &Obj<'_, '_>) -> Result<Vec<KillChainPhase>, Error> {
-    let Some(list) = obj.array("kill_chain_phases")? else { return Ok(Vec::new()) };
-    let list_path = obj.key_path("kill_chain_phases");
-    list.iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let path = join_index(&list_path, i);
-            let phase = Obj::new(v, &path)?;
+fn kill_chain_phases<'a>(obj: &Obj<'_, 'a>) -> Result<Vec<KillChainPhase<'a>>, Error> {
+    let Some(list) = obj.list("kill_chain_phases")? else { return Ok(Vec::new()) };
+    list.objects()
+        .map(|phase| {
+            let phase = phase?;
             Ok(KillChainPhase {
-                kill_chain_name: phase.req_str("kill_chain_name")?.to_owned(),
-                phase_name: phase.req_str("phase_name")?.to_owned(),
+                kill_chain_name: phase.req_cow("kill_chain_name")?,
+                phase_name: phase.req_cow("phase_name")?,
             })
         })
         .collect()
 }
 
-fn external_references(obj: &Obj<'_, '_>) -> Result<Vec<ExternalReference>, Error> {
-    let Some(list) = obj.array("external_references")? else { return Ok(Vec::new()) };
-    let list_path = obj.key_path("external_references");
-    list.iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let path = join_index(&list_path, i);
-            let r = Obj::new(v, &path)?;
+fn external_references<'a>(obj: &Obj<'_, 'a>) -> Result<Vec<ExternalReference<'a>>, Error> {
+    let Some(list) = obj.list("external_references")? else { return Ok(Vec::new()) };
+    list.objects()
+        .map(|reference| {
+            let r = reference?;
             Ok(ExternalReference {
-                source_name: r.str("source_name")?.unwrap_or_default().to_owned(),
-                url: r.str("url")?.map(str::to_owned),
-                external_id: r.str("external_id")?.map(str::to_owned),
-                description: r.str("description")?.map(str::to_owned),
+                source_name: r.cow("source_name")?.unwrap_or_default(),
+                url: r.cow("url")?,
+                external_id: r.cow("external_id")?,
+                description: r.cow("description")?,
             })
         })
         .collect()
@@ -404,7 +406,8 @@ fn asn(obj: &Obj<'_, '_>) -> Result<Observable, Error> {
     let number = match obj.get("number") {
         None => return Err(Error::new(Code::Missing, "missing field `number`").at_path(path)),
         Some(Value::Number(n)) => n.as_i64().and_then(|n| u32::try_from(n).ok()).ok_or_else(|| {
-            Error::new(Code::Value, format!("invalid AS number `{n}`: expected a whole number from 0 to 4294967295")).at_path(&path)
+            Error::new(Code::Value, format!("invalid AS number `{n}`: expected a whole number from 0 to 4294967295"))
+                .at_path(&path)
         })?,
         Some(Value::String(s)) => normalize::asn(s).map_err(|e| e.at_path(&path))?,
         Some(other) => return Err(expected("a number", other).at_path(path)),
@@ -414,7 +417,8 @@ fn asn(obj: &Obj<'_, '_>) -> Result<Observable, Error> {
 
 fn registry_key(obj: &Obj<'_, '_>) -> Result<Observable, Error> {
     let key = obj.req_str("key")?;
-    let mut observable = normalize::observable(ObservableType::RegistryKey, None, key).map_err(|e| e.at_path(obj.key_path("key")))?;
+    let mut observable =
+        normalize::observable(ObservableType::RegistryKey, None, key).map_err(|e| e.at_path(obj.key_path("key")))?;
     if let Some(first) = obj.array("values")?.and_then(<[Value<'_>]>::first) {
         let path = join_index(&obj.key_path("values"), 0);
         let value = Obj::new(first, &path)?;
@@ -483,18 +487,25 @@ fn network_traffic(ctx: &Context<'_, '_>, obj: &Obj<'_, '_>) -> Result<Observabl
     let Some(target) = ctx.find(dst_ref) else {
         return Err(Error::new(
             Code::Missing,
-            format!("network-traffic destination {} is not in the payload: send the address object in the same bundle", quote(dst_ref)),
+            format!(
+                "network-traffic destination {} is not in the payload: send the address object in the same bundle",
+                quote(dst_ref)
+            ),
         )
         .at_path(obj.key_path("dst_ref")));
     };
     let value = target.get_str("value").ok_or_else(|| {
-        Error::new(Code::Missing, format!("network-traffic destination {} has no `value`", quote(dst_ref))).at_path(obj.key_path("dst_ref"))
+        Error::new(Code::Missing, format!("network-traffic destination {} has no `value`", quote(dst_ref)))
+            .at_path(obj.key_path("dst_ref"))
     })?;
     let mut observable = normalize::host(value).map_err(|e| e.at_path(obj.key_path("dst_ref")))?;
     if let Some(port) = obj.number("dst_port")? {
         if !(1.0..=65535.0).contains(&port) || port.fract() != 0.0 {
-            return Err(Error::new(Code::Value, format!("invalid port `{port}`: expected a whole number from 1 to 65535"))
-                .at_path(obj.key_path("dst_port")));
+            return Err(Error::new(
+                Code::Value,
+                format!("invalid port `{port}`: expected a whole number from 1 to 65535"),
+            )
+            .at_path(obj.key_path("dst_port")));
         }
         observable.port = Some(port as u16);
     }

@@ -3,7 +3,7 @@
 use super::*;
 use crate::model::{ObservableType, Tlp};
 
-fn run(payload: &str) -> Decoded {
+fn run(payload: &str) -> Decoded<'_> {
     decode(payload, &DecodeOptions::default()).unwrap()
 }
 
@@ -11,11 +11,17 @@ fn run(payload: &str) -> Decoded {
 fn detects_every_shape() {
     for (payload, want) in [
         (r#"{"type":"bundle","id":"bundle--1","objects":[]}"#, Format::Stix),
-        (r#"{"type":"indicator","id":"indicator--1","pattern":"[ipv4-addr:value = '1.2.3.4']","pattern_type":"stix"}"#, Format::Stix),
+        (
+            r#"{"type":"indicator","id":"indicator--1","pattern":"[ipv4-addr:value = '1.2.3.4']","pattern_type":"stix"}"#,
+            Format::Stix,
+        ),
         (r#"[{"type":"ipv4-addr","id":"ipv4-addr--1","value":"1.2.3.4"}]"#, Format::Stix),
         ("[]", Format::Stix),
         (r#"{"type":"create","data":{"type":"ipv4-addr","id":"ipv4-addr--1","value":"1.2.3.4"}}"#, Format::Opencti),
-        (r#"{"event":"update","data":"{\"data\":{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--1\",\"value\":\"1.2.3.4\"}}"}"#, Format::Opencti),
+        (
+            r#"{"event":"update","data":"{\"data\":{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--1\",\"value\":\"1.2.3.4\"}}"}"#,
+            Format::Opencti,
+        ),
         ("event: create\ndata: {\"data\":{\"type\":\"ipv4-addr\",\"value\":\"1.2.3.4\"}}\n\n", Format::Opencti),
         (r#"{"data":[{"type":"Address","summary":"1.2.3.4","ownerName":"o"}]}"#, Format::Threatconnect),
         (r#"{"type":"Host","summary":"evil.com","rating":3}"#, Format::Threatconnect),
@@ -43,9 +49,21 @@ fn whole_payload_failures_are_errors_with_codes() {
             Code::Shape,
             "unrecognised payload: expected a STIX bundle or object, an OpenCTI event, ThreatConnect indicators, a MISP event or attributes, or an `{\"action\",\"indicators\"}` envelope, found an object with keys `hello`; pass `format` to force one",
         ),
-        ("42", Code::Shape, "unrecognised payload: expected a STIX bundle or object, an OpenCTI event, ThreatConnect indicators, a MISP event or attributes, or an `{\"action\",\"indicators\"}` envelope, found a number; pass `format` to force one"),
-        (r#"{"action":"explode","indicators":[]}"#, Code::Shape, "invalid action `explode`: expected `upsert` or `delete`"),
-        ("event: heartbeat\n\n", Code::Shape, "SSE text without any `data:` line: expected `event: create` and `data: {...}` lines"),
+        (
+            "42",
+            Code::Shape,
+            "unrecognised payload: expected a STIX bundle or object, an OpenCTI event, ThreatConnect indicators, a MISP event or attributes, or an `{\"action\",\"indicators\"}` envelope, found a number; pass `format` to force one",
+        ),
+        (
+            r#"{"action":"explode","indicators":[]}"#,
+            Code::Shape,
+            "invalid action `explode`: expected `upsert` or `delete`",
+        ),
+        (
+            "event: heartbeat\n\n",
+            Code::Shape,
+            "SSE text without any `data:` line: expected `event: create` and `data: {...}` lines",
+        ),
     ] {
         let err = decode(payload, &DecodeOptions::default()).unwrap_err();
         assert_eq!((err.code(), err.message()), (code, message), "{payload}");
@@ -65,7 +83,10 @@ fn forced_format_that_does_not_fit_is_a_shape_error() {
     let opts = DecodeOptions { format: Some(Format::Misp), ..DecodeOptions::default() };
     let err = decode(r#"{"type":"bundle","objects":[]}"#, &opts).unwrap_err();
     assert_eq!(err.code(), Code::Shape);
-    assert_eq!(err.message(), "expected a MISP `{\"Event\"}`, `{\"Attribute\"}` or an array of attributes, found an object");
+    assert_eq!(
+        err.message(),
+        "expected a MISP `{\"Event\"}`, `{\"Attribute\"}` or an array of attributes, found an object"
+    );
     // Forcing the right format works even where detection would not.
     let opts = DecodeOptions { format: Some(Format::Threatconnect), ..DecodeOptions::default() };
     let d = decode(r#"[{"type":"Address","ip":"1.2.3.4"}]"#, &opts).unwrap();
@@ -90,7 +111,13 @@ fn item_errors_say_where_and_what() {
             "invalid IPv4 address `1.2.3.999`: expected four decimal octets 0–255 like `203.0.113.7`, optionally with `/prefix`",
         ),
         (r#"[{"type":"indicator","id":"indicator--1"}]"#, 0, "[0].pattern", Code::Missing, "missing field `pattern`"),
-        (r#"[{"type":"indicator","id":"indicator--1","pattern":7}]"#, 0, "[0].pattern", Code::Type, "expected a string, found the number `7`"),
+        (
+            r#"[{"type":"indicator","id":"indicator--1","pattern":7}]"#,
+            0,
+            "[0].pattern",
+            Code::Type,
+            "expected a string, found the number `7`",
+        ),
         (
             r#"[{"type":"ipv4-addr","value":"1.2.3.4"},{"type":"indicator","id":"indicator--2","pattern":"x","pattern_type":"sigma"}]"#,
             1,
@@ -134,7 +161,8 @@ fn item_errors_say_where_and_what() {
             "invalid port `http`: expected a number from 1 to 65535",
         ),
     ] {
-        let decoded = decode(payload, &DecodeOptions { format: None, ..DecodeOptions::default() }).unwrap_or_else(|e| panic!("{payload}: {e}"));
+        let decoded = decode(payload, &DecodeOptions { format: None, ..DecodeOptions::default() })
+            .unwrap_or_else(|e| panic!("{payload}: {e}"));
         assert_eq!(decoded.errors.len(), 1, "{payload}: {:?}", decoded.errors);
         let e = &decoded.errors[0];
         assert_eq!((e.index, e.path.as_str(), e.code, e.message.as_str()), (index, path, code, message), "{payload}");
@@ -169,10 +197,14 @@ fn tlp_takes_the_strictest_marking() {
 
 #[test]
 fn opencti_extension_and_legacy_fields_are_both_read() {
-    let ext = run(r#"{"type":"create","data":{"type":"indicator","id":"indicator--1","pattern":"[ipv4-addr:value = '1.2.3.4']","confidence":10,
-        "extensions":{"extension-definition--ea279b3e-5c71-4632-ac08-831c66a786ba":{"score":91,"detection":true,"id":"internal-1"}}}}"#);
-    let legacy = run(r#"{"type":"create","data":{"type":"indicator","id":"indicator--1","pattern":"[ipv4-addr:value = '1.2.3.4']","confidence":10,
-        "x_opencti_score":91,"x_opencti_detection":true,"x_opencti_id":"internal-1"}}"#);
+    let ext = run(
+        r#"{"type":"create","data":{"type":"indicator","id":"indicator--1","pattern":"[ipv4-addr:value = '1.2.3.4']","confidence":10,
+        "extensions":{"extension-definition--ea279b3e-5c71-4632-ac08-831c66a786ba":{"score":91,"detection":true,"id":"internal-1"}}}}"#,
+    );
+    let legacy = run(
+        r#"{"type":"create","data":{"type":"indicator","id":"indicator--1","pattern":"[ipv4-addr:value = '1.2.3.4']","confidence":10,
+        "x_opencti_score":91,"x_opencti_detection":true,"x_opencti_id":"internal-1"}}"#,
+    );
     for d in [&ext, &legacy] {
         let item = &d.items[0];
         assert_eq!((item.scoring.score, item.scoring.confidence, item.detection), (Some(91), Some(10), Some(true)));
@@ -183,7 +215,9 @@ fn opencti_extension_and_legacy_fields_are_both_read() {
 
 #[test]
 fn envelope_delete_turns_everything_into_removals() {
-    let d = run(r#"{"action":"delete","indicators":["1.2.3.4",{"type":"create","data":{"type":"url","value":"http://x.test/"}}]}"#);
+    let d = run(
+        r#"{"action":"delete","indicators":["1.2.3.4",{"type":"create","data":{"type":"url","value":"http://x.test/"}}]}"#,
+    );
     assert_eq!(d.format, Format::Envelope);
     assert!(d.items.iter().all(|i| i.action == Action::Remove && i.event == Some(Event::Delete)));
     assert_eq!(d.items[0].format, Format::Envelope);

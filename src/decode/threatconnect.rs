@@ -10,8 +10,8 @@
 //! | Host | `hostName` | domain |
 //! | URL | `text` | url |
 //! | File | `md5`, `sha1`, `sha256` (summary `md5 : sha1 : sha256`) | one file item per hash |
-//! | EmailAddress | `address` | email |
-//! | EmailSubject | `subject`, `Subject` | email-subject |
+//! | `EmailAddress` | `address` | email |
+//! | `EmailSubject` | `subject`, `Subject` | email-subject |
 //! | CIDR | `block`, `Block` | cidr |
 //! | ASN | `AS Number`, `asNumber` | asn |
 //! | Registry Key | `Key Name`, `Value Name`, `Value Type` (summary `key : name : type`) | registry-key |
@@ -23,10 +23,14 @@
 //! "Network Protocol Analysis" → port/protocol, "Description" → description; all attributes are
 //! kept. `active: false` asks for removal.
 
+use std::borrow::Cow;
+
 use crate::decode::{Output, each_item, shape_error};
 use crate::error::{Code, Error, quote};
 use crate::json::{Obj, Value, join_index, join_key};
-use crate::model::{Action, Attribute, Format, HashAlgorithm, Indicator, KillChainPhase, Observable, ObservableType, Tlp};
+use crate::model::{
+    Action, Attribute, Format, HashAlgorithm, Indicator, KillChainPhase, Observable, ObservableType, Tlp,
+};
 use crate::normalize;
 use crate::time::Timestamp;
 
@@ -34,7 +38,8 @@ use crate::time::Timestamp;
 pub const KILL_CHAIN: &str = "lockheed-martin-cyber-kill-chain";
 
 /// The indicator types decoded, as ThreatConnect names them.
-pub const TYPES: [&str; 9] = ["Address", "Host", "URL", "File", "EmailAddress", "EmailSubject", "CIDR", "ASN", "Registry Key"];
+pub const TYPES: [&str; 9] =
+    ["Address", "Host", "URL", "File", "EmailAddress", "EmailSubject", "CIDR", "ASN", "Registry Key"];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -50,7 +55,8 @@ enum Kind {
 }
 
 fn kind(name: &str) -> Option<Kind> {
-    let compact: String = name.chars().filter(|c| !c.is_whitespace() && *c != '_' && *c != '-').collect::<String>().to_ascii_lowercase();
+    let compact: String =
+        name.chars().filter(|c| !c.is_whitespace() && *c != '_' && *c != '-').collect::<String>().to_ascii_lowercase();
     Some(match compact.as_str() {
         "address" => Kind::Address,
         "host" => Kind::Host,
@@ -83,7 +89,7 @@ fn is_indicator(value: &Value<'_>) -> bool {
 }
 
 /// Decodes one indicator, an array, or a `{"data": ...}` envelope.
-pub(crate) fn decode_payload(root: &Value<'_>, path: &str, out: &mut Output) -> Result<(), Error> {
+pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<'a>) -> Result<(), Error> {
     match root {
         Value::Array(items) => {
             each_item(items, path, out, indicator);
@@ -115,25 +121,29 @@ pub(crate) fn decode_payload(root: &Value<'_>, path: &str, out: &mut Output) -> 
     }
 }
 
-fn indicator(value: &Value<'_>, path: &str, index: usize, out: &mut Output) -> Result<(), Error> {
+fn indicator<'a>(value: &Value<'a>, path: &str, index: usize, out: &mut Output<'a>) -> Result<(), Error> {
     let obj = Obj::new(value, path)?;
     let type_name = obj.req_str("type")?;
     let Some(kind) = kind(type_name) else {
         return Err(Error::new(
             Code::Unsupported,
-            format!("ThreatConnect indicator type {} is not relayed: expected one of {}", quote(type_name), TYPES.join(", ")),
+            format!(
+                "ThreatConnect indicator type {} is not relayed: expected one of {}",
+                quote(type_name),
+                TYPES.join(", ")
+            ),
         )
         .at_path(obj.key_path("type")));
     };
     let mut item = Indicator::new(Format::Threatconnect, path.to_owned());
-    item.source.type_name = Some(type_name.to_owned());
+    item.source.type_name = obj.cow("type")?;
     item.source.id = id_field(&obj, "id")?;
-    item.source.summary = obj.text("summary")?.map(str::to_owned);
-    item.source.owner = obj.text("ownerName")?.map(str::to_owned);
+    item.source.summary = obj.text_cow("summary")?;
+    item.source.owner = obj.text_cow("ownerName")?;
     item.source.owner_id = id_field(&obj, "ownerId")?;
-    item.source.web_link = obj.text("webLink")?.map(str::to_owned);
-    item.source.external_id = obj.text("xid")?.map(str::to_owned);
-    item.description = obj.text("description")?.map(str::to_owned);
+    item.source.web_link = obj.text_cow("webLink")?;
+    item.source.external_id = obj.text_cow("xid")?;
+    item.description = obj.text_cow("description")?;
     item.lifecycle.created = obj.timestamp("dateAdded")?;
     item.lifecycle.modified = obj.timestamp("lastModified")?;
     if obj.bool("active")? == Some(false) {
@@ -144,43 +154,41 @@ fn indicator(value: &Value<'_>, path: &str, index: usize, out: &mut Output) -> R
     item.scoring.confidence = obj.number_in("confidence", 0.0, 100.0)?.map(|c| c.round() as u8);
     item.scoring.threat_assess_score = obj.number_in("threatAssessScore", 0.0, 1000.0)?.map(|s| s.round() as u16);
     item.scoring.false_positives = false_positives(&obj)?;
-    item.scoring.score = item.scoring.threat_assess_score.map(|s| ((f64::from(s) / 10.0).round() as u8).min(100)).or(item.scoring.confidence);
+    item.scoring.score = item
+        .scoring
+        .threat_assess_score
+        .map(|s| ((f64::from(s) / 10.0).round() as u8).min(100))
+        .or(item.scoring.confidence);
     item.labels = names(&obj, "tags")?;
     item.tlp = names(&obj, "securityLabels")?.iter().filter_map(|l| Tlp::from_name(l)).max();
     let network = attributes(&obj, &mut item)?;
 
     let observables = observables(&obj, kind)?;
-    let mut pending = None;
-    for result in observables {
-        match result {
-            Ok(mut observable) => {
-                if matches!(kind, Kind::Address | Kind::Host | Kind::Url) {
+    let network_kind = matches!(kind, Kind::Address | Kind::Host | Kind::Url);
+    out.push_split(
+        item,
+        observables.into_iter().map(|result| {
+            result.map(|mut observable| {
+                if network_kind {
                     observable.port = network.0;
                     observable.protocol.clone_from(&network.1);
                 }
-                if let Some(previous) = pending.replace(observable) {
-                    let mut each = item.clone();
-                    each.observable = Some(previous);
-                    out.push(each);
-                }
-            }
-            Err(e) => out.error(index, path, &e),
-        }
-    }
-    if let Some(last) = pending {
-        item.observable = Some(last);
-        out.push(item);
-    }
+                observable
+            })
+        }),
+        index,
+    );
     Ok(())
 }
 
 /// A numeric or string id field, as text.
-fn id_field(obj: &Obj<'_, '_>, key: &str) -> Result<Option<String>, Error> {
+fn id_field<'a>(obj: &Obj<'_, 'a>, key: &str) -> Result<Option<Cow<'a, str>>, Error> {
     Ok(match obj.get(key) {
         None => None,
-        Some(Value::Number(n)) => Some(n.to_string()),
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
-        Some(Value::String(_)) => None,
+        Some(Value::Number(n)) => Some(Cow::Owned(n.to_string())),
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(Value::String(s)) if s.trim().len() == s.len() => Some(s.clone()),
+        Some(Value::String(s)) => Some(Cow::Owned(s.trim().to_owned())),
         Some(other) => return Err(crate::json::expected("a number or string id", other).at_path(obj.key_path(key))),
     })
 }
@@ -195,7 +203,8 @@ fn false_positives(obj: &Obj<'_, '_>) -> Result<Option<u32>, Error> {
     };
     match count {
         Some(n) if n < 0.0 || n.fract() != 0.0 || n > f64::from(u32::MAX) => {
-            Err(Error::new(Code::Value, format!("invalid false-positive count `{n}`: expected a whole number ≥ 0")).at_path(path))
+            Err(Error::new(Code::Value, format!("invalid false-positive count `{n}`: expected a whole number ≥ 0"))
+                .at_path(path))
         }
         Some(n) => Ok(Some(n as u32)),
         None => Ok(None),
@@ -204,22 +213,26 @@ fn false_positives(obj: &Obj<'_, '_>) -> Result<Option<u32>, Error> {
 
 /// The `name`s of a sub-collection (`tags`, `securityLabels`), given as `{"data":[{name}]}`, a
 /// plain array of `{name}`, or an array of strings.
-fn names(obj: &Obj<'_, '_>, key: &str) -> Result<Vec<String>, Error> {
+fn names<'a>(obj: &Obj<'_, 'a>, key: &str) -> Result<Vec<Cow<'a, str>>, Error> {
     let Some((list, list_path)) = collection(obj, key)? else { return Ok(Vec::new()) };
     list.iter()
         .enumerate()
         .filter_map(|(i, v)| match v {
-            Value::String(s) => Some(Ok(s.to_string())),
+            Value::String(s) => Some(Ok(s.clone())),
             Value::Object(_) => {
                 let path = join_index(&list_path, i);
-                match Obj::new(v, &path).and_then(|o| o.text("name").map(|n| n.map(str::to_owned))) {
+                match Obj::new(v, &path).and_then(|o| o.text_cow("name")) {
                     Ok(Some(name)) => Some(Ok(name)),
-                    Ok(None) => Some(Err(Error::new(Code::Missing, "missing field `name`").at_path(join_key(&path, "name")))),
+                    Ok(None) => {
+                        Some(Err(Error::new(Code::Missing, "missing field `name`").at_path(join_key(&path, "name"))))
+                    }
                     Err(e) => Some(Err(e)),
                 }
             }
             Value::Null => None,
-            other => Some(Err(crate::json::expected("an object with `name`", other).at_path(join_index(&list_path, i)))),
+            other => {
+                Some(Err(crate::json::expected("an object with `name`", other).at_path(join_index(&list_path, i))))
+            }
         })
         .collect()
 }
@@ -243,36 +256,45 @@ fn collection<'v, 'a>(obj: &Obj<'v, 'a>, key: &str) -> Result<Option<(&'v [Value
 }
 
 /// Reads the attributes into the item; returns (port, protocol) from "Network Protocol Analysis".
-fn attributes(obj: &Obj<'_, '_>, item: &mut Indicator) -> Result<(Option<u16>, Option<String>), Error> {
+fn attributes<'a>(obj: &Obj<'_, 'a>, item: &mut Indicator<'a>) -> Result<(Option<u16>, Option<String>), Error> {
     let mut network = (None, None);
     let Some((list, list_path)) = collection(obj, "attributes")? else { return Ok(network) };
     for (i, v) in list.iter().enumerate() {
         let path = join_index(&list_path, i);
         let attribute = Obj::new(v, &path)?;
-        let Some(kind) = attribute.text("type")? else { continue };
-        let value = match attribute.get("value") {
-            Some(Value::String(s)) => s.to_string(),
-            Some(Value::Number(n)) => n.to_string(),
-            Some(Value::Bool(b)) => b.to_string(),
+        let Some(kind) = attribute.text_cow("type")? else { continue };
+        let value: Cow<'a, str> = match attribute.get("value") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => Cow::Owned(n.to_string()),
+            Some(Value::Bool(b)) => Cow::Owned(b.to_string()),
             _ => continue,
         };
         match kind.to_ascii_lowercase().as_str() {
             "phase of intrusion" => {
                 for phase in value.split([',', ';']).map(str::trim).filter(|p| !p.is_empty()) {
                     let phase_name = phase.to_ascii_lowercase().split_whitespace().collect::<Vec<_>>().join("-");
-                    let entry = KillChainPhase { kill_chain_name: KILL_CHAIN.to_owned(), phase_name };
+                    let entry = KillChainPhase {
+                        kill_chain_name: Cow::Borrowed(KILL_CHAIN),
+                        phase_name: Cow::Owned(phase_name),
+                    };
                     if !item.kill_chain_phases.contains(&entry) {
                         item.kill_chain_phases.push(entry);
                     }
                 }
             }
-            "last seen" => item.lifecycle.last_seen = Some(Timestamp::parse(&value).map_err(|e| e.at_path(join_key(&path, "value")))?),
-            "first seen" => item.lifecycle.first_seen = Some(Timestamp::parse(&value).map_err(|e| e.at_path(join_key(&path, "value")))?),
+            "last seen" => {
+                item.lifecycle.last_seen =
+                    Some(Timestamp::parse(&value).map_err(|e| e.at_path(join_key(&path, "value")))?);
+            }
+            "first seen" => {
+                item.lifecycle.first_seen =
+                    Some(Timestamp::parse(&value).map_err(|e| e.at_path(join_key(&path, "value")))?);
+            }
             "network protocol analysis" => network = port_protocol(&value),
             "description" if item.description.is_none() => item.description = Some(value.clone()),
             _ => {}
         }
-        item.attributes.push(Attribute { kind: kind.to_owned(), value });
+        item.attributes.push(Attribute { kind, value });
     }
     Ok(network)
 }
@@ -308,8 +330,11 @@ fn observables(obj: &Obj<'_, '_>, kind: Kind) -> Result<Vec<Result<Observable, E
     };
     let required = |keys: &[&str]| -> Result<(String, String), Error> {
         field(keys)?.ok_or_else(|| {
-            Error::new(Code::Missing, format!("missing value: expected `{}` or `summary`", keys.first().copied().unwrap_or("summary")))
-                .at_path(obj.key_path(keys.first().copied().unwrap_or("summary")))
+            Error::new(
+                Code::Missing,
+                format!("missing value: expected `{}` or `summary`", keys.first().copied().unwrap_or("summary")),
+            )
+            .at_path(obj.key_path(keys.first().copied().unwrap_or("summary")))
         })
     };
     let one = |t: ObservableType, keys: &[&str]| -> Result<Vec<Result<Observable, Error>>, Error> {
@@ -331,20 +356,33 @@ fn observables(obj: &Obj<'_, '_>, kind: Kind) -> Result<Vec<Result<Observable, E
             let summary = obj.text("summary")?;
             let mut parts = summary.map(|s| s.split(" : ").map(str::trim)).into_iter().flatten();
             let (from_summary_key, from_summary_name, from_summary_type) = (parts.next(), parts.next(), parts.next());
-            let key = field(&["Key Name", "keyName", "value1"])?.map(|(k, _)| k).or_else(|| from_summary_key.map(str::to_owned));
+            let key = field(&["Key Name", "keyName", "value1"])?
+                .map(|(k, _)| k)
+                .or_else(|| from_summary_key.map(str::to_owned));
             let Some(key) = key else {
-                return Err(Error::new(Code::Missing, "missing value: expected `Key Name` or `summary`").at_path(obj.key_path("Key Name")));
+                return Err(Error::new(Code::Missing, "missing value: expected `Key Name` or `summary`")
+                    .at_path(obj.key_path("Key Name")));
             };
-            let mut observable = normalize::observable(ObservableType::RegistryKey, None, &key).map_err(|e| e.at_path(obj.path()))?;
-            observable.value_name = field(&["Value Name", "valueName", "value2"])?.map(|(v, _)| v).or_else(|| from_summary_name.map(str::to_owned));
-            observable.value_type = field(&["Value Type", "valueType", "value3"])?.map(|(v, _)| v).or_else(|| from_summary_type.map(str::to_owned));
+            let mut observable =
+                normalize::observable(ObservableType::RegistryKey, None, &key).map_err(|e| e.at_path(obj.path()))?;
+            observable.value_name = field(&["Value Name", "valueName", "value2"])?
+                .map(|(v, _)| v)
+                .or_else(|| from_summary_name.map(str::to_owned));
+            observable.value_type = field(&["Value Type", "valueType", "value3"])?
+                .map(|(v, _)| v)
+                .or_else(|| from_summary_type.map(str::to_owned));
             Ok(vec![Ok(observable)])
         }
         Kind::File => {
             let mut found = Vec::new();
-            for (key, algorithm) in [("sha256", HashAlgorithm::Sha256), ("sha1", HashAlgorithm::Sha1), ("md5", HashAlgorithm::Md5)] {
+            for (key, algorithm) in
+                [("sha256", HashAlgorithm::Sha256), ("sha1", HashAlgorithm::Sha1), ("md5", HashAlgorithm::Md5)]
+            {
                 if let Some(raw) = obj.text(key)? {
-                    found.push(normalize::observable(ObservableType::File, Some(algorithm), raw).map_err(|e| e.at_path(obj.key_path(key))));
+                    found.push(
+                        normalize::observable(ObservableType::File, Some(algorithm), raw)
+                            .map_err(|e| e.at_path(obj.key_path(key))),
+                    );
                 }
             }
             if found.is_empty() {
@@ -357,10 +395,15 @@ fn observables(obj: &Obj<'_, '_>, kind: Kind) -> Result<Vec<Result<Observable, E
                         _ => None,
                     };
                     found.push(match algorithm {
-                        Some(a) => normalize::observable(ObservableType::File, Some(a), part).map_err(|e| e.at_path(&path)),
+                        Some(a) => {
+                            normalize::observable(ObservableType::File, Some(a), part).map_err(|e| e.at_path(&path))
+                        }
                         None => Err(Error::new(
                             Code::Value,
-                            format!("invalid file hash {}: expected 32 (MD5), 40 (SHA-1) or 64 (SHA-256) hex digits", quote(part)),
+                            format!(
+                                "invalid file hash {}: expected 32 (MD5), 40 (SHA-1) or 64 (SHA-256) hex digits",
+                                quote(part)
+                            ),
                         )
                         .at_path(&path)),
                     });

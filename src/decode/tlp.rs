@@ -64,10 +64,13 @@ impl<'a> Markings<'a> {
 /// TLP 1.0 `{"definition_type":"tlp","definition":{"tlp":"amber"}}`, TLP 2.0
 /// `{"extensions":{<tlp2>:{"tlp_2_0":"amber+strict"}}}`, or a `name` like `TLP:RED` (OpenCTI).
 fn tlp_of_definition(object: &Value<'_>) -> Option<Tlp> {
-    if object.get_str("definition_type") == Some("tlp") {
-        if let Some(tlp) = object.get("definition").and_then(|d| d.get_str("tlp")).and_then(Tlp::from_name) {
-            return Some(tlp);
-        }
+    if let Some(tlp) = Some(object)
+        .filter(|o| o.get_str("definition_type") == Some("tlp"))
+        .and_then(|o| o.get("definition"))
+        .and_then(|d| d.get_str("tlp"))
+        .and_then(Tlp::from_name)
+    {
+        return Some(tlp);
     }
     if let Some(tlp) = object
         .get("extensions")

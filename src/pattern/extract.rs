@@ -1,33 +1,14 @@
-//! Observable extraction: which observables a destination can act on, from a parsed pattern.
+//! Observable extraction: which observables a destination can act on, from a parsed pattern
+//! (the rules are on [`extract`]).
 //!
-//! A pattern is *atomic* when it is one or more alternatives, each of which names one observable:
-//!
-//! | pattern | observables |
-//! | --- | --- |
-//! | `[ipv4-addr:value = '1.2.3.4']` | one `ipv4` |
-//! | `[url:value = 'a' OR url:value = 'b']`, `[url:value = 'a'] OR [domain-name:value = 'c']` | one each |
-//! | `[network-traffic:dst_ref.value = '1.2.3.4' AND network-traffic:dst_port = 443]` (optionally `AND network-traffic:protocols[*] = 'tcp'`, `AND network-traffic:dst_ref.type = 'ipv4-addr'`) | the address with `port` / `protocol` |
-//! | `[windows-registry-key:key = 'HKLM\\..' AND windows-registry-key:values[*].name = 'Run']` (optionally `values[*].data_type`) | the key with `value_name` / `value_type` |
-//!
-//! Alternatives are `OR`s at any depth, inside one observation or across observations. Anything
-//! else is [`Extraction::NotAtomic`] with a reason: `FOLLOWEDBY`, `AND` between observations, any
-//! qualifier, an operator other than `=`, `NOT`, `IN`, `EXISTS`, a conjunction other than the two
-//! above, or a path no destination takes.
-//!
-//! Supported paths: `ipv4-addr:value`, `ipv6-addr:value`, `domain-name:value`, `hostname:value`
-//! (as `OpenCTI` writes it), `url:value`, `file:hashes.<algorithm>`, `x509-certificate:hashes.<algorithm>`,
-//! `email-addr:value`, `email-message:from_ref.value`, `email-message:sender_ref.value`,
-//! `email-message:subject`, `autonomous-system:number`, `windows-registry-key:key` and
-//! `network-traffic:dst_ref.value` (an IPv4 or IPv6 address or a domain, by `dst_ref.type` when
-//! given, otherwise by the value's shape).
-//!
-//! Values go through [`normalize::observable`](crate::normalize::observable). A value that fails is
-//! an `Err` in its place in the list; the other observables are still delivered. Identical
-//! observables are listed once.
+//! Allocation: on the success path the only allocations are the returned list and what
+//! [`normalize::observable`] builds for each value. The alternatives and the parts of a
+//! conjunction are collected in [`Buf`]s, which keep the common sizes inline; messages are built
+//! only when a pattern is not atomic or a value is invalid.
 
-use std::net::Ipv4Addr;
-
-use super::ast::{ComparisonExpression, ComparisonOperator, Constant, ObjectPath, ObservationExpression, PathStep, Pattern};
+use super::ast::{
+    ComparisonExpression, ComparisonOperator, Constant, ObjectPath, ObservationExpression, PathStep, Pattern,
+};
 use crate::error::{Code, Error, quote};
 use crate::model::{HashAlgorithm, Observable, ObservableType};
 use crate::normalize;
@@ -35,15 +16,51 @@ use crate::normalize;
 /// What [`extract`] found.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Extraction {
-    /// The pattern is one or more alternatives of one observable each: one result per distinct
-    /// observable, in pattern order; `Err` where the value is invalid.
+    /// The pattern is one or more alternatives of one observable each (or of a file's or a
+    /// certificate's hashes): one result per distinct observable, in pattern order; `Err` where the
+    /// value is invalid.
     Atomic(Vec<Result<Observable, Error>>),
     /// The pattern cannot be reduced to observables; the sentence says why, for a SOC engineer
     /// ("the pattern joins observations with FOLLOWEDBY, which ...").
     NotAtomic(String),
 }
 
-/// Extracts the observables of `pattern` (see the [module docs](self) for the rules).
+/// Extracts the observables a destination can act on from `pattern`.
+///
+/// A pattern is *atomic* when it is one or more alternatives, each of which names one observable
+/// (or one file or certificate by its hashes):
+///
+/// | pattern | observables |
+/// | --- | --- |
+/// | `[ipv4-addr:value = '1.2.3.4']` | one `ipv4` |
+/// | `[url:value = 'a' OR url:value = 'b']`, `[url:value = 'a'] OR [domain-name:value = 'c']` | one each |
+/// | `[network-traffic:dst_ref.value = '1.2.3.4' AND network-traffic:dst_port = 443]` (optionally `AND network-traffic:protocols[*] = 'tcp'`, `AND network-traffic:dst_ref.type = 'ipv4-addr'`) | the address with `port` / `protocol` |
+/// | `[windows-registry-key:key = 'HKLM\\..' AND windows-registry-key:values[*].name = 'Run']` (optionally `values[*].data_type`) | the key with `value_name` / `value_type` |
+/// | `[file:hashes.MD5 = 'x' AND file:hashes.'SHA-256' = 'y']` (optionally `AND file:name = ..`, `AND file:size = ..`, which are ignored), `[x509-certificate:hashes.'SHA-1' = 'x' AND x509-certificate:hashes.'SHA-256' = 'y']` | one `file` / `certificate` per hash, strongest first |
+///
+/// Alternatives are `OR`s at any depth, inside one observation or across observations. Anything
+/// else is [`Extraction::NotAtomic`] with a reason: `FOLLOWEDBY`, `AND` between observations, any
+/// qualifier, an operator other than `=`, `NOT`, `IN`, `EXISTS`, a conjunction other than the
+/// three above, or a path no destination takes.
+///
+/// Supported paths: `ipv4-addr:value`, `ipv6-addr:value`, `domain-name:value`, `hostname:value`
+/// (OpenCTI), `url:value`, `file:hashes.<algorithm>`, `x509-certificate:hashes.<algorithm>`,
+/// `email-addr:value`, `email-message:from_ref.value`, `email-message:sender_ref.value`,
+/// `email-message:subject`, `autonomous-system:number`, `windows-registry-key:key` and
+/// `network-traffic:dst_ref.value` (an IPv4 or IPv6 address or a domain, by `dst_ref.type` when
+/// given, otherwise by the value's shape, as [`normalize::host`](crate::normalize::host) reads it).
+///
+/// Hashes joined by `AND` describe one file (or certificate), so each identifies it: the order is
+/// SHA-256, SHA-1, SHA-512, SHA-384, SHA-224, SHA3-256, SHA3-512, MD5, SSDEEP, TLSH, as for a
+/// `file` object's `hashes`. The same algorithm twice is not atomic. A hash whose algorithm no
+/// destination takes (`file:hashes.CRC32`) is an `Err` ([`Code::Unsupported`]) after the others,
+/// as for a `file` object; a conjunction with no hash a destination takes is not atomic.
+///
+/// Values go through [`normalize::observable`](crate::normalize::observable). A value that fails is
+/// an `Err` in its place in the list; the other observables are still delivered. Identical
+/// observables are listed once.
+///
+/// # Example
 ///
 /// ```
 /// use ti_relay::pattern::{Extraction, extract, parse};
@@ -56,27 +73,66 @@ pub enum Extraction {
 /// assert!(matches!(extract(&p), Extraction::NotAtomic(_)));
 /// # Ok::<(), ti_relay::Error>(())
 /// ```
-pub fn extract(pattern: &Pattern) -> Extraction {
-    let mut alternatives = Vec::new();
-    if let Err(reason) = observation_alternatives(&pattern.root, &mut alternatives, 0) {
+pub fn extract(pattern: &Pattern<'_>) -> Extraction {
+    // First every alternative's shape, so that a pattern that is not atomic costs no normalising.
+    let mut atoms: Buf<Atom<'_>, 4> = Buf::new();
+    if let Err(reason) = observation_alternatives(&pattern.root, &mut atoms, 0) {
         return Extraction::NotAtomic(reason);
     }
-    let mut atoms = Vec::with_capacity(alternatives.len());
-    for alternative in alternatives {
-        match atom(alternative) {
-            Ok(atom) => atoms.push(atom),
-            Err(reason) => return Extraction::NotAtomic(reason),
-        }
-    }
-    let mut observables: Vec<Result<Observable, Error>> = Vec::with_capacity(atoms.len());
-    for atom in atoms {
-        let result = atom.observable();
+    let mut observables: Vec<Result<Observable, Error>> = Vec::with_capacity(atoms.iter().map(Atom::count).sum());
+    let mut push = |result: Result<Observable, Error>| {
         let seen = matches!(&result, Ok(o) if observables.iter().any(|r| r.as_ref().is_ok_and(|p| p == o)));
         if !seen {
             observables.push(result);
         }
+    };
+    for atom in atoms.iter() {
+        match atom {
+            Atom::One(one) => push(one.observable()),
+            Atom::Hashes { kind, operands, .. } => hash_observables(kind, operands, &mut push),
+        }
     }
     Extraction::Atomic(observables)
+}
+
+/// A list that holds its first `N` items inline and spills to a `Vec` after them, so that the
+/// common patterns collect their alternatives and conjunctions without allocating.
+struct Buf<T: Copy, const N: usize> {
+    /// `None` until the first push, which fills every slot with that item (there is no other value
+    /// to fill them with); `inline[..len.min(N)]` are the first items.
+    inline: Option<[T; N]>,
+    len: usize,
+    /// The items after the first `N`.
+    spill: Vec<T>,
+}
+
+impl<T: Copy, const N: usize> Buf<T, N> {
+    fn new() -> Self {
+        Self { inline: None, len: 0, spill: Vec::new() }
+    }
+
+    fn push(&mut self, item: T) {
+        match &mut self.inline {
+            None => self.inline = Some([item; N]),
+            Some(items) => match items.get_mut(self.len) {
+                Some(slot) => *slot = item,
+                None => self.spill.push(item),
+            },
+        }
+        self.len += 1;
+    }
+
+    fn inline(&self) -> &[T] {
+        self.inline.as_ref().and_then(|items| items.get(..self.len.min(N))).unwrap_or_default()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = T> + '_ {
+        self.inline().iter().chain(&self.spill).copied()
+    }
+
+    fn get(&self, index: usize) -> Option<T> {
+        self.inline().get(index).or_else(|| self.spill.get(index.checked_sub(N)?)).copied()
+    }
 }
 
 /// Deeper than the parser allows: only a tree built by hand gets here.
@@ -86,11 +142,11 @@ fn too_deep() -> String {
     "the pattern nests too deeply to be reduced to observables".to_owned()
 }
 
-/// Collects the comparison expressions that are alternatives: the operands of `OR`s, down through
-/// observations, that are not `OR`s themselves.
+/// Collects the atoms of the alternatives: the operands of `OR`s, down through observations, that
+/// are not `OR`s themselves.
 fn observation_alternatives<'p>(
-    e: &'p ObservationExpression,
-    out: &mut Vec<&'p ComparisonExpression>,
+    e: &'p ObservationExpression<'p>,
+    out: &mut Buf<Atom<'p>, 4>,
     depth: usize,
 ) -> Result<(), String> {
     if depth > MAX_DEPTH {
@@ -101,13 +157,14 @@ fn observation_alternatives<'p>(
         ObservationExpression::Or { operands } => {
             operands.iter().try_for_each(|o| observation_alternatives(o, out, depth + 1))
         }
-        ObservationExpression::FollowedBy { .. } => Err(
-            "the pattern joins observations with FOLLOWEDBY, which no destination can match as a single indicator"
-                .to_owned(),
-        ),
-        ObservationExpression::And { .. } => Err(
-            "the pattern joins observations with AND, which no destination can match as a single indicator".to_owned(),
-        ),
+        ObservationExpression::FollowedBy { .. } => {
+            Err("the pattern joins observations with FOLLOWEDBY, which no destination can match as a single indicator"
+                .to_owned())
+        }
+        ObservationExpression::And { .. } => {
+            Err("the pattern joins observations with AND, which no destination can match as a single indicator"
+                .to_owned())
+        }
         ObservationExpression::Qualified { qualifiers, .. } => {
             let first = qualifiers.first().map_or_else(String::new, ToString::to_string);
             Err(format!(
@@ -119,8 +176,8 @@ fn observation_alternatives<'p>(
 }
 
 fn comparison_alternatives<'p>(
-    c: &'p ComparisonExpression,
-    out: &mut Vec<&'p ComparisonExpression>,
+    c: &'p ComparisonExpression<'p>,
+    out: &mut Buf<Atom<'p>, 4>,
     depth: usize,
 ) -> Result<(), String> {
     if depth > MAX_DEPTH {
@@ -129,61 +186,92 @@ fn comparison_alternatives<'p>(
     if let ComparisonExpression::Or { operands } = c {
         operands.iter().try_for_each(|o| comparison_alternatives(o, out, depth + 1))
     } else {
-        out.push(c);
+        out.push(atom(c)?);
         Ok(())
     }
 }
 
-/// What an observable is made from, before its value is normalised.
-struct Atom<'p> {
+/// What one alternative stands for, before its values are normalised.
+#[derive(Clone, Copy)]
+enum Atom<'p> {
+    /// One observable.
+    One(One<'p>),
+    /// A file or certificate by its hashes: the operands of the `AND` (checked by [`hashes`]),
+    /// `count` of them hashes.
+    Hashes { kind: ObservableType, operands: &'p [ComparisonExpression<'p>], count: usize },
+}
+
+impl Atom<'_> {
+    /// How many observables the atom gives (at most: duplicates are dropped).
+    fn count(self) -> usize {
+        match self {
+            Self::One(_) => 1,
+            Self::Hashes { count, .. } => count,
+        }
+    }
+}
+
+/// What one observable is made from.
+#[derive(Clone, Copy)]
+struct One<'p> {
     kind: Kind,
     algorithm: Option<HashAlgorithm>,
     /// The path the value came from, for messages.
-    path: &'p ObjectPath,
-    value: &'p Constant,
-    port: Option<&'p Constant>,
-    protocol: Option<&'p Constant>,
-    value_name: Option<&'p Constant>,
-    value_type: Option<&'p Constant>,
+    path: &'p ObjectPath<'p>,
+    value: &'p Constant<'p>,
+    port: Option<&'p Constant<'p>>,
+    protocol: Option<&'p Constant<'p>>,
+    value_name: Option<&'p Constant<'p>>,
+    value_type: Option<&'p Constant<'p>>,
+}
+
+impl<'p> One<'p> {
+    fn new(kind: Kind, algorithm: Option<HashAlgorithm>, eq: Equality<'p>) -> Self {
+        Self {
+            kind,
+            algorithm,
+            path: eq.path,
+            value: eq.value,
+            port: None,
+            protocol: None,
+            value_name: None,
+            value_type: None,
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
 enum Kind {
     Fixed(ObservableType),
-    /// `network-traffic:dst_ref.value`: IPv4, IPv6 or domain, by `dst_ref.type` or by shape.
+    /// `network-traffic:dst_ref.value`: IPv4, IPv6 or domain, by `dst_ref.type` or else by shape.
     Address(Option<ObservableType>),
 }
 
 /// One `=` comparison: the parts of a `Comparison` node.
+#[derive(Clone, Copy)]
 struct Equality<'p> {
-    path: &'p ObjectPath,
-    value: &'p Constant,
+    path: &'p ObjectPath<'p>,
+    value: &'p Constant<'p>,
 }
 
+/// The `=` comparisons of a conjunction; eight fit without allocating.
+type Parts<'p> = Buf<Equality<'p>, 8>;
+
 /// The atom of one alternative, or why it has none.
-fn atom(alternative: &ComparisonExpression) -> Result<Atom<'_>, String> {
+fn atom<'p>(alternative: &'p ComparisonExpression<'p>) -> Result<Atom<'p>, String> {
     if let ComparisonExpression::And { operands } = alternative {
-        let mut parts = Vec::with_capacity(operands.len());
+        let mut parts = Parts::new();
         conjuncts(operands, &mut parts, 0)?;
-        conjunction(&parts)
+        conjunction(operands, &parts)
     } else {
         let eq = equality(alternative)?;
         let (kind, algorithm) = supported(eq.path)?;
-        Ok(Atom {
-                kind,
-                algorithm,
-                path: eq.path,
-                value: eq.value,
-                port: None,
-                protocol: None,
-            value_name: None,
-            value_type: None,
-        })
+        Ok(Atom::One(One::new(kind, algorithm, eq)))
     }
 }
 
 /// The comparison as an `=`, or why it is not one.
-fn equality(c: &ComparisonExpression) -> Result<Equality<'_>, String> {
+fn equality<'p>(c: &'p ComparisonExpression<'p>) -> Result<Equality<'p>, String> {
     match c {
         ComparisonExpression::Comparison { path, operator, negated, value } => {
             if *negated {
@@ -213,10 +301,10 @@ fn equality(c: &ComparisonExpression) -> Result<Equality<'_>, String> {
 }
 
 /// The observable type (and hash algorithm) a lone `=` on `path` gives.
-fn supported(path: &ObjectPath) -> Result<(Kind, Option<HashAlgorithm>), String> {
+fn supported(path: &ObjectPath<'_>) -> Result<(Kind, Option<HashAlgorithm>), String> {
     use ObservableType as T;
     let fixed = |t| Ok((Kind::Fixed(t), None));
-    let ty = path.object_type.as_str();
+    let ty: &str = &path.object_type;
     match path.steps.as_slice() {
         [a] => match (ty, name(a)) {
             ("ipv4-addr", Some("value")) => fixed(T::Ipv4),
@@ -243,18 +331,19 @@ fn supported(path: &ObjectPath) -> Result<(Kind, Option<HashAlgorithm>), String>
 fn hashed(kind: ObservableType, algorithm: &str) -> Result<(Kind, Option<HashAlgorithm>), String> {
     match HashAlgorithm::from_name(algorithm) {
         Some(alg) => Ok((Kind::Fixed(kind), Some(alg))),
-        None => Err(format!(
-            "the pattern uses the hash algorithm {}, which no destination takes as an indicator",
-            quote(algorithm)
-        )),
+        None => Err(unknown_algorithm(algorithm)),
     }
 }
 
-fn unsupported(path: &ObjectPath) -> String {
+fn unknown_algorithm(algorithm: &str) -> String {
+    format!("the pattern uses the hash algorithm {}, which no destination takes as an indicator", quote(algorithm))
+}
+
+fn unsupported(path: &ObjectPath<'_>) -> String {
     format!("the pattern compares {}, which no destination takes as an indicator", quote(&path.to_string()))
 }
 
-fn name(step: &PathStep) -> Option<&str> {
+fn name<'s>(step: &'s PathStep<'_>) -> Option<&'s str> {
     match step {
         PathStep::Property { name } => Some(name),
         _ => None,
@@ -262,7 +351,7 @@ fn name(step: &PathStep) -> Option<&str> {
 }
 
 /// Flattens nested `AND`s into their `=` comparisons.
-fn conjuncts<'p>(operands: &'p [ComparisonExpression], out: &mut Vec<Equality<'p>>, depth: usize) -> Result<(), String> {
+fn conjuncts<'p>(operands: &'p [ComparisonExpression<'p>], out: &mut Parts<'p>, depth: usize) -> Result<(), String> {
     if depth > MAX_DEPTH {
         return Err(too_deep());
     }
@@ -276,34 +365,48 @@ fn conjuncts<'p>(operands: &'p [ComparisonExpression], out: &mut Vec<Equality<'p
 }
 
 /// The atom of a conjunction of `=` comparisons: a network-traffic destination with its port and
-/// protocol, or a registry key with its value, or why not.
-fn conjunction<'p>(parts: &[Equality<'p>]) -> Result<Atom<'p>, String> {
-    let same_type = |ty: &str| parts.iter().all(|p| p.path.object_type == ty);
-    if same_type("network-traffic") {
-        network_traffic(parts)
-    } else if same_type("windows-registry-key") {
-        registry_key(parts)
-    } else {
-        Err(unrelated(parts))
+/// protocol, a registry key with its value, a file's or certificate's hashes, or why not.
+fn conjunction<'p>(operands: &'p [ComparisonExpression<'p>], parts: &Parts<'p>) -> Result<Atom<'p>, String> {
+    let Some(first) = parts.get(0) else {
+        return Err(unrelated(parts));
+    };
+    let ty: &str = &first.path.object_type;
+    if !parts.iter().all(|p| p.path.object_type == ty) {
+        return Err(unrelated(parts));
+    }
+    match ty {
+        "network-traffic" => network_traffic(parts).map(Atom::One),
+        "windows-registry-key" => registry_key(parts).map(Atom::One),
+        "file" => hashes(ObservableType::File, operands, parts),
+        "x509-certificate" => hashes(ObservableType::Certificate, operands, parts),
+        _ => Err(unrelated(parts)),
     }
 }
 
-fn unrelated(parts: &[Equality<'_>]) -> String {
-    let mut paths = parts.iter().map(|p| quote(&p.path.to_string()));
-    let first = paths.next().unwrap_or_default();
-    let second = paths.next().unwrap_or_default();
-    format!("the pattern requires {first} and {second} to match together, which no destination can express as a single indicator")
+/// The reason for a conjunction that is not one of the atomic kinds, naming its first two parts.
+fn unrelated(parts: &Parts<'_>) -> String {
+    together(parts, 0, 1)
+}
+
+/// The reason for a conjunction whose parts `a` and `b` cannot be one indicator.
+fn together(parts: &Parts<'_>, a: usize, b: usize) -> String {
+    let shown = |i: usize| parts.get(i).map(|p| quote(&p.path.to_string())).unwrap_or_default();
+    format!(
+        "the pattern requires {} and {} to match together, which no destination can express as a single indicator",
+        shown(a),
+        shown(b)
+    )
 }
 
 /// Sets `slot` to `value` unless it is already set (a property given twice is not atomic).
-fn once<'p>(slot: &mut Option<&'p Constant>, value: &'p Constant, parts: &[Equality<'_>]) -> Result<(), String> {
+fn once<'p>(slot: &mut Option<&'p Constant<'p>>, value: &'p Constant<'p>, parts: &Parts<'_>) -> Result<(), String> {
     if slot.replace(value).is_some() { Err(unrelated(parts)) } else { Ok(()) }
 }
 
-fn network_traffic<'p>(parts: &[Equality<'p>]) -> Result<Atom<'p>, String> {
+fn network_traffic<'p>(parts: &Parts<'p>) -> Result<One<'p>, String> {
     let (mut value, mut declared, mut port, mut protocol) = (None, None, None, None);
     let mut path = None;
-    for part in parts {
+    for part in parts.iter() {
         match part.path.steps.as_slice() {
             [a, b] if name(a) == Some("dst_ref") && name(b) == Some("value") => {
                 once(&mut value, part.value, parts)?;
@@ -326,13 +429,16 @@ fn network_traffic<'p>(parts: &[Equality<'p>]) -> Result<Atom<'p>, String> {
         Some(Constant::String(t)) if t == "ipv6-addr" => Some(ObservableType::Ipv6),
         Some(Constant::String(t)) if t == "domain-name" => Some(ObservableType::Domain),
         Some(other) => {
+            let shown = match other {
+                Constant::String(t) => quote(t),
+                _ => quote(&other.to_string()),
+            };
             return Err(format!(
-                "the pattern's destination is of type {}, which no destination takes as an indicator",
-                quote(&other.to_string())
+                "the pattern's destination is of type {shown}, which no destination takes as an indicator"
             ));
         }
     };
-    Ok(Atom {
+    Ok(One {
         kind: Kind::Address(declared),
         algorithm: None,
         path,
@@ -344,10 +450,10 @@ fn network_traffic<'p>(parts: &[Equality<'p>]) -> Result<Atom<'p>, String> {
     })
 }
 
-fn registry_key<'p>(parts: &[Equality<'p>]) -> Result<Atom<'p>, String> {
+fn registry_key<'p>(parts: &Parts<'p>) -> Result<One<'p>, String> {
     let (mut key, mut value_name, mut value_type) = (None, None, None);
     let mut path = None;
-    for part in parts {
+    for part in parts.iter() {
         match part.path.steps.as_slice() {
             [a] if name(a) == Some("key") => {
                 once(&mut key, part.value, parts)?;
@@ -364,7 +470,7 @@ fn registry_key<'p>(parts: &[Equality<'p>]) -> Result<Atom<'p>, String> {
     let (Some(key), Some(path)) = (key, path) else {
         return Err(unrelated(parts));
     };
-    Ok(Atom {
+    Ok(One {
         kind: Kind::Fixed(ObservableType::RegistryKey),
         algorithm: None,
         path,
@@ -376,25 +482,156 @@ fn registry_key<'p>(parts: &[Equality<'p>]) -> Result<Atom<'p>, String> {
     })
 }
 
-impl Atom<'_> {
+/// Hash algorithms, strongest first: the order of the observables of a hashes conjunction (and of
+/// a `file` object's `hashes` in `decode::stix`). `STRENGTH[rank(a)] == a`.
+const STRENGTH: [HashAlgorithm; 10] = [
+    HashAlgorithm::Sha256,
+    HashAlgorithm::Sha1,
+    HashAlgorithm::Sha512,
+    HashAlgorithm::Sha384,
+    HashAlgorithm::Sha224,
+    HashAlgorithm::Sha3_256,
+    HashAlgorithm::Sha3_512,
+    HashAlgorithm::Md5,
+    HashAlgorithm::Ssdeep,
+    HashAlgorithm::Tlsh,
+];
+
+/// The place of `algorithm` in [`STRENGTH`] (a `match`, so that a new algorithm must be placed).
+const fn rank(algorithm: HashAlgorithm) -> usize {
+    match algorithm {
+        HashAlgorithm::Sha256 => 0,
+        HashAlgorithm::Sha1 => 1,
+        HashAlgorithm::Sha512 => 2,
+        HashAlgorithm::Sha384 => 3,
+        HashAlgorithm::Sha224 => 4,
+        HashAlgorithm::Sha3_256 => 5,
+        HashAlgorithm::Sha3_512 => 6,
+        HashAlgorithm::Md5 => 7,
+        HashAlgorithm::Ssdeep => 8,
+        HashAlgorithm::Tlsh => 9,
+    }
+}
+
+/// What a part of a file or certificate conjunction is.
+enum HashPart<'p> {
+    /// `hashes.<algorithm>`, an algorithm a destination takes.
+    Known(HashAlgorithm),
+    /// `hashes.<name>`, an algorithm no destination takes.
+    Unknown(&'p str),
+    /// `file:name` or `file:size`: describes the file, but no destination matches on it with a hash.
+    Ignored,
+    /// Anything else.
+    Other,
+}
+
+fn hash_part<'p>(kind: ObservableType, path: &'p ObjectPath<'p>) -> HashPart<'p> {
+    match path.steps.as_slice() {
+        [a, b] if name(a) == Some("hashes") => match name(b) {
+            Some(alg) => HashAlgorithm::from_name(alg).map_or(HashPart::Unknown(alg), HashPart::Known),
+            None => HashPart::Other,
+        },
+        [a] if kind == ObservableType::File && matches!(name(a), Some("name" | "size")) => HashPart::Ignored,
+        _ => HashPart::Other,
+    }
+}
+
+/// The atom of a conjunction on one file (or certificate): its hashes, each algorithm at most
+/// once, with `file:name` and `file:size` allowed beside them; or why not.
+fn hashes<'p>(
+    kind: ObservableType,
+    operands: &'p [ComparisonExpression<'p>],
+    parts: &Parts<'p>,
+) -> Result<Atom<'p>, String> {
+    // Where each algorithm of `STRENGTH` was first seen.
+    let mut seen_at = [None; STRENGTH.len()];
+    let (mut count, mut known, mut first_unknown) = (0, 0, None);
+    for (at, part) in parts.iter().enumerate() {
+        match hash_part(kind, part.path) {
+            HashPart::Known(algorithm) => {
+                if let Some(slot) = seen_at.get_mut(rank(algorithm)) {
+                    if let Some(first) = *slot {
+                        return Err(together(parts, first, at));
+                    }
+                    *slot = Some(at);
+                }
+                known += 1;
+                count += 1;
+            }
+            HashPart::Unknown(alg) => {
+                first_unknown.get_or_insert(alg);
+                count += 1;
+            }
+            HashPart::Ignored => {}
+            HashPart::Other => return Err(together(parts, 0, if at == 0 { 1 } else { at })),
+        }
+    }
+    match first_unknown {
+        _ if known > 0 => Ok(Atom::Hashes { kind, operands, count }),
+        Some(alg) => Err(unknown_algorithm(alg)),
+        None => Err(unrelated(parts)),
+    }
+}
+
+/// The observables of a hashes conjunction that [`hashes`] accepted: one per hash, strongest
+/// first, then an `Err` for each algorithm no destination takes.
+fn hash_observables<'p>(
+    kind: ObservableType,
+    operands: &'p [ComparisonExpression<'p>],
+    push: &mut impl FnMut(Result<Observable, Error>),
+) {
+    let mut parts = Parts::new();
+    if conjuncts(operands, &mut parts, 0).is_err() {
+        return; // not reached: `hashes` saw the same parts
+    }
+    // Each algorithm is there at most once (`hashes` checked): place the parts by strength.
+    let mut by_rank = [None; STRENGTH.len()];
+    let mut unknown = false;
+    for part in parts.iter() {
+        match hash_part(kind, part.path) {
+            HashPart::Known(algorithm) => {
+                if let Some(slot) = by_rank.get_mut(rank(algorithm)) {
+                    *slot = Some((algorithm, part));
+                }
+            }
+            HashPart::Unknown(_) => unknown = true,
+            HashPart::Ignored | HashPart::Other => {}
+        }
+    }
+    for (algorithm, part) in by_rank.into_iter().flatten() {
+        push(One::new(Kind::Fixed(kind), Some(algorithm), part).observable());
+    }
+    for part in parts.iter().filter(|_| unknown) {
+        if let HashPart::Unknown(alg) = hash_part(kind, part.path) {
+            push(Err(Error::new(
+                Code::Unsupported,
+                format!(
+                    "hash algorithm {} of {} is not supported: expected SHA-256, SHA-1, SHA-512, SHA-384, SHA-224, SHA3-256, SHA3-512, MD5, SSDEEP or TLSH",
+                    quote(alg),
+                    quote(&part.path.to_string())
+                ),
+            )));
+        }
+    }
+}
+
+impl One<'_> {
     /// The normalised observable, or why the value is invalid.
     fn observable(&self) -> Result<Observable, Error> {
-        let raw: std::borrow::Cow<'_, str> = match (self.kind, self.value) {
-            (_, Constant::String(s)) => s.as_str().into(),
-            (Kind::Fixed(ObservableType::Asn), Constant::Integer(n)) => {
-                if u32::try_from(*n).is_err() {
-                    return Err(self.invalid("an autonomous system number in 0–4294967295"));
-                }
-                n.to_string().into()
-            }
+        let mut digits = [0; 10];
+        let raw: &str = match (self.kind, self.value) {
+            (_, Constant::String(s)) => s,
+            (Kind::Fixed(ObservableType::Asn), Constant::Integer(n)) => match u32::try_from(*n) {
+                Ok(n) => decimal(n, &mut digits),
+                Err(_) => return Err(self.invalid("an autonomous system number in 0–4294967295")),
+            },
             (Kind::Fixed(ObservableType::Asn), _) => return Err(self.invalid("an autonomous system number")),
             _ => return Err(self.invalid("a string")),
         };
-        let kind = match self.kind {
-            Kind::Fixed(kind) | Kind::Address(Some(kind)) => kind,
-            Kind::Address(None) => address_shape(&raw),
+        let mut observable = match self.kind {
+            Kind::Fixed(kind) | Kind::Address(Some(kind)) => normalize::observable(kind, self.algorithm, raw)?,
+            Kind::Address(None) => normalize::host(raw)?,
         };
-        let mut observable = normalize::observable(kind, self.algorithm, &raw)?;
         if let Some(port) = self.port {
             observable.port = Some(port_number(port)?);
         }
@@ -413,25 +650,32 @@ impl Atom<'_> {
     fn invalid(&self, expected: &str) -> Error {
         Error::new(
             Code::Value,
-            format!("expected {expected} for {}, found {}", quote(&self.path.to_string()), quote(&self.value.to_string())),
+            format!(
+                "expected {expected} for {}, found {}",
+                quote(&self.path.to_string()),
+                quote(&self.value.to_string())
+            ),
         )
     }
 }
 
-/// IPv4 (also in CIDR notation) or IPv6 by shape; anything else is a domain.
-fn address_shape(raw: &str) -> ObservableType {
-    let raw = raw.trim();
-    let host = raw.split_once('/').map_or(raw, |(host, _)| host);
-    if host.parse::<Ipv4Addr>().is_ok() {
-        ObservableType::Ipv4
-    } else if host.contains(':') {
-        ObservableType::Ipv6
-    } else {
-        ObservableType::Domain
+/// `n` in decimal, written into `buf` (no allocation).
+fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &str {
+    let mut start = buf.len();
+    loop {
+        start -= 1;
+        if let Some(digit) = buf.get_mut(start) {
+            *digit = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
+    std::str::from_utf8(buf.get(start..).unwrap_or_default()).unwrap_or_default()
 }
 
-fn port_number(c: &Constant) -> Result<u16, Error> {
+fn port_number(c: &Constant<'_>) -> Result<u16, Error> {
     let port = match c {
         Constant::Integer(n) => u16::try_from(*n).ok(),
         Constant::String(s) => s.trim().parse::<u16>().ok(),
@@ -445,7 +689,7 @@ fn port_number(c: &Constant) -> Result<u16, Error> {
     })
 }
 
-fn text<'c>(c: &'c Constant, path: &str) -> Result<&'c str, Error> {
+fn text<'c>(c: &'c Constant<'_>, path: &str) -> Result<&'c str, Error> {
     match c {
         Constant::String(s) => Ok(s),
         _ => Err(Error::new(Code::Value, format!("expected a string for `{path}`, found {}", quote(&c.to_string())))),
@@ -472,11 +716,31 @@ mod tests {
     }
 
     #[test]
-    fn address_shapes() {
-        assert_eq!(address_shape("1.2.3.4"), ObservableType::Ipv4);
-        assert_eq!(address_shape("10.0.0.0/8"), ObservableType::Ipv4);
-        assert_eq!(address_shape("2001:db8::1"), ObservableType::Ipv6);
-        assert_eq!(address_shape("example.com"), ObservableType::Domain);
+    fn strength_and_rank_agree() {
+        for (i, algorithm) in STRENGTH.into_iter().enumerate() {
+            assert_eq!(rank(algorithm), i, "{algorithm:?}");
+        }
+    }
+
+    #[test]
+    fn inline_buffers_spill_in_order() {
+        let mut buf: Buf<usize, 3> = Buf::new();
+        assert_eq!(buf.iter().count(), 0);
+        assert_eq!(buf.get(0), None);
+        for i in 0..7 {
+            buf.push(i);
+            assert_eq!(buf.iter().collect::<Vec<_>>(), (0..=i).collect::<Vec<_>>());
+            assert_eq!(buf.get(i), Some(i));
+            assert_eq!(buf.get(i + 1), None);
+        }
+    }
+
+    #[test]
+    fn asn_digits_are_written_without_allocating() {
+        let mut buf = [0; 10];
+        for n in [0, 7, 10, 64496, 1_000_000, u32::MAX] {
+            assert_eq!(decimal(n, &mut buf), n.to_string());
+        }
     }
 
     #[test]

@@ -47,15 +47,15 @@
 //! # Limits
 //!
 //! No input makes the parser panic or overflow its stack: patterns longer than [`MAX_LEN`] bytes
-//! are refused with [`Code::TooLarge`](crate::Code::TooLarge), and nesting of brackets and
+//! are refused with [`Code::TooLarge`], and nesting of brackets and
 //! parentheses deeper than [`MAX_DEPTH`] is an error. Integers are `i64` (`u64` for qualifier
 //! counts), floats must be finite; a number out of range is an error.
 //!
 //! # Errors
 //!
-//! Every error is a [`crate::Error`] with [`Code::Pattern`](crate::Code::Pattern), a message that
+//! Every error is a [`Error`] with [`Code::Pattern`], a message that
 //! names what was expected and what was found ("expected \`SECONDS\` after \`WITHIN 5\`, found
-//! \`TIMES\`"), and [`Error::offset`](crate::Error::offset): the position in characters (Unicode
+//! \`TIMES\`"), and [`Error::offset`]: the position in characters (Unicode
 //! scalar values) from the start of the pattern, which `Display` appends (" at offset 23").
 //!
 //! # The tree, and its JSON
@@ -90,6 +90,17 @@
 //!  "qualifiers":[{"kind":"within","seconds":5}]}
 //! ```
 //!
+//! # Borrowing and allocation
+//!
+//! The tree borrows from the text it was parsed from ([`Pattern<'a>`](Pattern)): object types,
+//! property names and constants are `Cow<'a, str>`, slices of the text except for strings and
+//! quoted property names that held an escape, which are decoded into owned strings. Paths keep up
+//! to two steps inline ([`Steps`]). So `[ipv4-addr:value = '198.51.100.1']` parses without
+//! allocating; what allocates is the operand list of each `AND` / `OR` / `FOLLOWEDBY` chain (one
+//! for `[a] OR [b]` or a four-part conjunction), qualifier lists, sets, longer paths and escaped
+//! strings. The JSON and the printed form do not depend on which: a tree built by hand with owned
+//! strings prints and serialises the same.
+//!
 //! # Printing
 //!
 //! `Display` prints the canonical form: upper-case keywords, `=` and `!=`, single spaces,
@@ -105,7 +116,7 @@ mod print;
 
 pub use ast::{
     ComparisonExpression, ComparisonOperator, Constant, Number, ObjectPath, ObservationExpression, PathStep, Pattern,
-    Qualifier,
+    Qualifier, Steps,
 };
 pub use extract::{Extraction, extract};
 
@@ -128,10 +139,10 @@ pub enum SpecVersion {
 }
 
 impl SpecVersion {
-    /// Reads a STIX `spec_version` / `pattern_version` value: `2.0` or `2.1` (`2` is 2.0).
+    /// Reads a STIX `spec_version` / `pattern_version` value: `2.0` or `2.1`.
     pub fn from_name(name: &str) -> Option<Self> {
         match name.trim() {
-            "2.0" | "2" => Some(Self::V2_0),
+            "2.0" => Some(Self::V2_0),
             "2.1" => Some(Self::V2_1),
             _ => None,
         }
@@ -147,7 +158,7 @@ impl SpecVersion {
 /// assert!(matches!(p.root, ObservationExpression::FollowedBy { .. }));
 /// # Ok::<(), ti_relay::Error>(())
 /// ```
-pub fn parse(text: &str) -> Result<Pattern, Error> {
+pub fn parse(text: &str) -> Result<Pattern<'_>, Error> {
     parse_version(text, SpecVersion::V2_1)
 }
 
@@ -162,7 +173,7 @@ pub fn parse(text: &str) -> Result<Pattern, Error> {
 /// assert!(parse_version(text, SpecVersion::V2_1).is_err());
 /// # Ok::<(), ti_relay::Error>(())
 /// ```
-pub fn parse_version(text: &str, version: SpecVersion) -> Result<Pattern, Error> {
+pub fn parse_version(text: &str, version: SpecVersion) -> Result<Pattern<'_>, Error> {
     if text.len() > MAX_LEN {
         return Err(Error::new(
             Code::TooLarge,
@@ -177,11 +188,19 @@ pub fn parse_version(text: &str, version: SpecVersion) -> Result<Pattern, Error>
 mod tests {
     use super::*;
 
-    fn obs(object_type: &str, property: &str, value: Constant) -> ObservationExpression {
+    fn obs(
+        object_type: &'static str,
+        property: &'static str,
+        value: Constant<'static>,
+    ) -> ObservationExpression<'static> {
         ObservationExpression::Observation { comparison: cmp(object_type, property, value) }
     }
 
-    fn cmp(object_type: &str, property: &str, value: Constant) -> ComparisonExpression {
+    fn cmp(
+        object_type: &'static str,
+        property: &'static str,
+        value: Constant<'static>,
+    ) -> ComparisonExpression<'static> {
         ComparisonExpression::Comparison {
             path: ObjectPath::new(object_type, [property]),
             operator: ComparisonOperator::Equal,
@@ -190,7 +209,7 @@ mod tests {
         }
     }
 
-    fn int(n: i64) -> Constant {
+    fn int(n: i64) -> Constant<'static> {
         Constant::Integer(n)
     }
 
@@ -198,6 +217,75 @@ mod tests {
     fn simple_observation() {
         let p = parse("[ipv4-addr:value = '1.2.3.4']").unwrap();
         assert_eq!(p.root, obs("ipv4-addr", "value", Constant::String("1.2.3.4".into())));
+    }
+
+    /// Everything that can be a slice of the text is one; escaped strings are decoded copies.
+    #[test]
+    fn the_tree_borrows_from_the_text() {
+        use std::borrow::Cow;
+        let text = String::from(
+            r"[file:hashes.'SHA-256' = 'ab' AND x:'it\'s'[*].b = 'c\'d' AND y:z = t'2016-06-01T00:00:00Z']",
+        );
+        let p = parse(&text).unwrap();
+        let ObservationExpression::Observation { comparison: ComparisonExpression::And { operands } } = &p.root else {
+            panic!("{p:?}")
+        };
+        let borrowed = |c: &Cow<'_, str>| match c {
+            Cow::Borrowed(s) => text.as_bytes().as_ptr_range().contains(&s.as_ptr()),
+            Cow::Owned(_) => false,
+        };
+        let parts: Vec<(&ObjectPath<'_>, &Constant<'_>)> = operands
+            .iter()
+            .map(|c| match c {
+                ComparisonExpression::Comparison { path, value, .. } => (path, value),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let names = |path: &ObjectPath<'_>| -> Vec<bool> {
+            path.steps
+                .iter()
+                .filter_map(|s| match s {
+                    PathStep::Property { name } => Some(borrowed(name)),
+                    _ => None,
+                })
+                .collect()
+        };
+        // file:hashes.'SHA-256' = 'ab'
+        assert!(borrowed(&parts[0].0.object_type));
+        assert_eq!(names(parts[0].0), [true, true]);
+        assert!(matches!(parts[0].1, Constant::String(s) if borrowed(s) && s == "ab"));
+        // x:'it\'s'[*].b = 'c\'d': the escaped name and string are owned, decoded.
+        assert_eq!(names(parts[1].0), [false, true]);
+        assert_eq!(parts[1].0.steps[0], PathStep::Property { name: "it's".into() });
+        assert!(matches!(parts[1].1, Constant::String(s) if !borrowed(s) && s == "c'd"));
+        // Three steps spill out of the inline storage and still compare and print the same.
+        assert_eq!(parts[1].0.steps.len(), 3);
+        assert_eq!(parts[1].0.to_string(), r"x:'it\'s'[*].b");
+        assert!(matches!(parts[2].1, Constant::Timestamp(s) if borrowed(s)));
+    }
+
+    #[test]
+    fn steps_compare_hash_and_serialise_like_a_vec() {
+        use std::hash::BuildHasher;
+        let prop = |name: &'static str| PathStep::Property { name: name.into() };
+        for n in 0..5 {
+            let vec: Vec<PathStep<'_>> =
+                (0..n).map(|i| if i % 2 == 0 { prop("a") } else { PathStep::Index { index: i } }).collect();
+            let collected: Steps<'_> = vec.iter().cloned().collect();
+            let converted = Steps::from(vec.clone());
+            let mut pushed = Steps::new();
+            vec.iter().cloned().for_each(|s| pushed.push(s));
+            for steps in [&collected, &converted, &pushed] {
+                assert_eq!(steps, &vec);
+                assert_eq!(steps.as_slice(), vec.as_slice());
+                assert_eq!(format!("{steps:?}"), format!("{vec:?}"));
+                assert_eq!(serde_json::to_string(steps).unwrap(), serde_json::to_string(&vec).unwrap());
+            }
+            assert_eq!(collected, converted);
+            assert_eq!(converted, pushed);
+            let state = std::hash::RandomState::new();
+            assert_eq!(state.hash_one(&collected), state.hash_one(&pushed));
+        }
     }
 
     #[test]

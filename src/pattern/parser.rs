@@ -5,8 +5,13 @@
 //! `OR` < `AND` inside brackets. Every function that can recurse into itself goes through
 //! [`Parser::enter`], which enforces [`MAX_DEPTH`](super::MAX_DEPTH).
 
+use std::borrow::Cow;
+
 use super::SpecVersion;
-use super::ast::{ComparisonExpression, ComparisonOperator, Constant, Number, ObjectPath, ObservationExpression, PathStep, Qualifier};
+use super::ast::{
+    ComparisonExpression, ComparisonOperator, Constant, Number, ObjectPath, ObservationExpression, PathStep, Qualifier,
+    Steps,
+};
 use super::lexer::{Lexer, Tok, Token, check_timestamp, error_at, unescape};
 use crate::error::{Error, quote};
 
@@ -36,6 +41,15 @@ impl std::fmt::Display for Context<'_> {
     }
 }
 
+/// The operand list of an `AND` / `OR` / `FOLLOWEDBY` chain, starting with `first`. Room for four
+/// operands from the start: `vec![first]` would grow (reallocate) at the second push already, and
+/// most chains (`[a] OR [b]`, a network-traffic or file-hashes conjunction) have two to four.
+fn chain<T>(first: T) -> Vec<T> {
+    let mut operands = Vec::with_capacity(4);
+    operands.push(first);
+    operands
+}
+
 /// What a parenthesised or bracketed primary was, for the 2.1 duplicate-qualifier rule.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Primary {
@@ -53,7 +67,7 @@ impl<'a> Parser<'a> {
     // pattern
     //   : observationExpressions EOF
     //   ;
-    pub(super) fn pattern(mut self) -> Result<ObservationExpression, Error> {
+    pub(super) fn pattern(mut self) -> Result<ObservationExpression<'a>, Error> {
         let root = self.observation_expressions()?;
         if self.tok.kind != Tok::Eof {
             return Err(self.expected("end of pattern"));
@@ -65,12 +79,12 @@ impl<'a> Parser<'a> {
     //   : <assoc=left> observationExpressions FOLLOWEDBY observationExpressions
     //   | observationExpressionOr
     //   ;
-    fn observation_expressions(&mut self) -> Result<ObservationExpression, Error> {
+    fn observation_expressions(&mut self) -> Result<ObservationExpression<'a>, Error> {
         let first = self.observation_expression_or()?;
         if !self.at_keyword("FOLLOWEDBY") {
             return Ok(first);
         }
-        let mut operands = vec![first];
+        let mut operands = chain(first);
         while self.at_keyword("FOLLOWEDBY") {
             self.bump()?;
             operands.push(self.observation_expression_or()?);
@@ -82,12 +96,12 @@ impl<'a> Parser<'a> {
     //   : <assoc=left> observationExpressionOr OR observationExpressionOr
     //   | observationExpressionAnd
     //   ;
-    fn observation_expression_or(&mut self) -> Result<ObservationExpression, Error> {
+    fn observation_expression_or(&mut self) -> Result<ObservationExpression<'a>, Error> {
         let first = self.observation_expression_and()?;
         if !self.at_keyword("OR") {
             return Ok(first);
         }
-        let mut operands = vec![first];
+        let mut operands = chain(first);
         while self.at_keyword("OR") {
             self.bump()?;
             operands.push(self.observation_expression_and()?);
@@ -99,12 +113,12 @@ impl<'a> Parser<'a> {
     //   : <assoc=left> observationExpressionAnd AND observationExpressionAnd
     //   | observationExpression
     //   ;
-    fn observation_expression_and(&mut self) -> Result<ObservationExpression, Error> {
+    fn observation_expression_and(&mut self) -> Result<ObservationExpression<'a>, Error> {
         let first = self.observation_expression()?;
         if !self.at_keyword("AND") {
             return Ok(first);
         }
-        let mut operands = vec![first];
+        let mut operands = chain(first);
         while self.at_keyword("AND") {
             self.bump()?;
             operands.push(self.observation_expression()?);
@@ -122,7 +136,7 @@ impl<'a> Parser<'a> {
     //
     // STIX 2.1 (as cti-pattern-validator checks it): a bracketed observation takes each kind of
     // qualifier at most once; a parenthesised group takes any number.
-    fn observation_expression(&mut self) -> Result<ObservationExpression, Error> {
+    fn observation_expression(&mut self) -> Result<ObservationExpression<'a>, Error> {
         let open = self.tok;
         let (expression, primary) = match open.kind {
             Tok::LBrack => {
@@ -143,7 +157,7 @@ impl<'a> Parser<'a> {
             }
             _ => return Err(self.expected("`[` or `(` to start an observation expression")),
         };
-        let mut qualifiers: Vec<Qualifier> = Vec::new();
+        let mut qualifiers: Vec<Qualifier<'a>> = Vec::new();
         while let Some((qualifier, at)) = self.qualifier()? {
             let duplicate = qualifiers.iter().any(|q| std::mem::discriminant(q) == std::mem::discriminant(&qualifier));
             if duplicate && primary == Primary::Bracketed && self.version == SpecVersion::V2_1 {
@@ -154,7 +168,9 @@ impl<'a> Parser<'a> {
                 };
                 return Err(self.error(
                     at,
-                    format!("duplicate {name} qualifier on one observation: wrap it in parentheses to qualify it again"),
+                    format!(
+                        "duplicate {name} qualifier on one observation: wrap it in parentheses to qualify it again"
+                    ),
                 ));
             }
             qualifiers.push(qualifier);
@@ -166,67 +182,84 @@ impl<'a> Parser<'a> {
         }
     }
 
-    // startStopQualifier
-    //   : START TimestampLiteral STOP TimestampLiteral     (STIX 2.0: START StringLiteral STOP StringLiteral)
-    //   ;
+    /// A qualifier after an observation expression, with its keyword token; `None` when the
+    /// current token starts none.
+    fn qualifier(&mut self) -> Result<Option<(Qualifier<'a>, Token)>, Error> {
+        let keyword = self.tok;
+        let qualifier = if self.at_keyword("WITHIN") {
+            self.within_qualifier()?
+        } else if self.at_keyword("REPEATS") {
+            self.repeated_qualifier()?
+        } else if self.at_keyword("START") {
+            self.start_stop_qualifier()?
+        } else {
+            return Ok(None);
+        };
+        Ok(Some((qualifier, keyword)))
+    }
+
     // withinQualifier
     //   : WITHIN (IntPosLiteral|FloatPosLiteral) SECONDS
     //   ;
+    fn within_qualifier(&mut self) -> Result<Qualifier<'a>, Error> {
+        self.bump()?;
+        let number = self.tok;
+        let negative = self.text(number).starts_with('-');
+        let seconds = match number.kind {
+            Tok::Int if !negative => Number::Integer(self.unsigned(number)?),
+            Tok::Float if !negative => Number::Float(self.float(number)?),
+            _ => return Err(self.expected("a number of seconds after `WITHIN`")),
+        };
+        self.bump()?;
+        if !self.at_keyword("SECONDS") {
+            return Err(self.expected(&format!("`SECONDS` after `WITHIN {}`", self.text(number))));
+        }
+        self.bump()?;
+        Ok(Qualifier::Within { seconds })
+    }
+
     // repeatedQualifier
     //   : REPEATS IntPosLiteral TIMES
     //   ;
-    fn qualifier(&mut self) -> Result<Option<(Qualifier, Token)>, Error> {
-        let keyword = self.tok;
-        if self.at_keyword("WITHIN") {
-            self.bump()?;
-            let number = self.tok;
-            let seconds = match number.kind {
-                Tok::Int if !self.text(number).starts_with('-') => Number::Integer(self.unsigned(number)?),
-                Tok::Float if !self.text(number).starts_with('-') => Number::Float(self.float(number)?),
-                _ => return Err(self.expected("a number of seconds after `WITHIN`")),
-            };
-            self.bump()?;
-            if !self.at_keyword("SECONDS") {
-                return Err(self.expected(&format!("`SECONDS` after `WITHIN {}`", self.text(number))));
-            }
-            self.bump()?;
-            Ok(Some((Qualifier::Within { seconds }, keyword)))
-        } else if self.at_keyword("REPEATS") {
-            self.bump()?;
-            let number = self.tok;
-            if number.kind != Tok::Int || self.text(number).starts_with('-') {
-                return Err(self.expected("a number of times after `REPEATS`"));
-            }
-            let times = self.unsigned(number)?;
-            self.bump()?;
-            if !self.at_keyword("TIMES") {
-                return Err(self.expected(&format!("`TIMES` after `REPEATS {}`", self.text(number))));
-            }
-            self.bump()?;
-            Ok(Some((Qualifier::Repeats { times }, keyword)))
-        } else if self.at_keyword("START") {
-            self.bump()?;
-            let start_tok = self.tok;
-            let start = self.qualifier_timestamp("START")?;
-            if !self.at_keyword("STOP") {
-                return Err(self.expected(&format!("`STOP` after `START {}`", self.text(start_tok))));
-            }
-            self.bump()?;
-            let stop = self.qualifier_timestamp("STOP")?;
-            Ok(Some((Qualifier::StartStop { start, stop }, keyword)))
-        } else {
-            Ok(None)
+    fn repeated_qualifier(&mut self) -> Result<Qualifier<'a>, Error> {
+        self.bump()?;
+        let number = self.tok;
+        if number.kind != Tok::Int || self.text(number).starts_with('-') {
+            return Err(self.expected("a number of times after `REPEATS`"));
         }
+        let times = self.unsigned(number)?;
+        self.bump()?;
+        if !self.at_keyword("TIMES") {
+            return Err(self.expected(&format!("`TIMES` after `REPEATS {}`", self.text(number))));
+        }
+        self.bump()?;
+        Ok(Qualifier::Repeats { times })
+    }
+
+    // startStopQualifier
+    //   : START TimestampLiteral STOP TimestampLiteral
+    //   ;
+    // (STIX 2.0: START StringLiteral STOP StringLiteral, the strings holding timestamps.)
+    fn start_stop_qualifier(&mut self) -> Result<Qualifier<'a>, Error> {
+        self.bump()?;
+        let start_tok = self.tok;
+        let start = self.qualifier_timestamp("START")?;
+        if !self.at_keyword("STOP") {
+            return Err(self.expected(&format!("`STOP` after `START {}`", self.text(start_tok))));
+        }
+        self.bump()?;
+        let stop = self.qualifier_timestamp("STOP")?;
+        Ok(Qualifier::StartStop { start, stop })
     }
 
     /// The timestamp after `START` or `STOP`: a `TimestampLiteral`, or in STIX 2.0 also a
     /// `StringLiteral` holding a timestamp.
-    fn qualifier_timestamp(&mut self, after: &str) -> Result<String, Error> {
+    fn qualifier_timestamp(&mut self, after: &str) -> Result<Cow<'a, str>, Error> {
         let t = self.tok;
         let value = match t.kind {
-            Tok::Timestamp => self.literal_body(t).to_owned(),
-            Tok::Str { escaped } if self.version == SpecVersion::V2_0 => {
-                let value = if escaped { unescape(self.literal_body(t)) } else { self.literal_body(t).to_owned() };
+            Tok::Timestamp => Cow::Borrowed(self.literal_body(t)),
+            Tok::Str | Tok::EscapedStr if self.version == SpecVersion::V2_0 => {
+                let value = self.string_value(t);
                 if let Err(why) = check_timestamp(&value) {
                     return Err(self.error(t, format!("invalid timestamp {}: {why}", quote(self.text(t)))));
                 }
@@ -242,12 +275,12 @@ impl<'a> Parser<'a> {
     //   : <assoc=left> comparisonExpression OR comparisonExpression
     //   | comparisonExpressionAnd
     //   ;
-    fn comparison_expression(&mut self) -> Result<ComparisonExpression, Error> {
+    fn comparison_expression(&mut self) -> Result<ComparisonExpression<'a>, Error> {
         let first = self.comparison_expression_and()?;
         if !self.at_keyword("OR") {
             return Ok(first);
         }
-        let mut operands = vec![first];
+        let mut operands = chain(first);
         while self.at_keyword("OR") {
             self.bump()?;
             operands.push(self.comparison_expression_and()?);
@@ -259,12 +292,12 @@ impl<'a> Parser<'a> {
     //   : <assoc=left> comparisonExpressionAnd AND comparisonExpressionAnd
     //   | propTest
     //   ;
-    fn comparison_expression_and(&mut self) -> Result<ComparisonExpression, Error> {
+    fn comparison_expression_and(&mut self) -> Result<ComparisonExpression<'a>, Error> {
         let first = self.prop_test()?;
         if !self.at_keyword("AND") {
             return Ok(first);
         }
-        let mut operands = vec![first];
+        let mut operands = chain(first);
         while self.at_keyword("AND") {
             self.bump()?;
             operands.push(self.prop_test()?);
@@ -283,7 +316,7 @@ impl<'a> Parser<'a> {
     //   | LPAREN comparisonExpression RPAREN              # propTestParen
     //   | NOT? EXISTS objectPath                          # propTestExists (STIX 2.1)
     //   ;
-    fn prop_test(&mut self) -> Result<ComparisonExpression, Error> {
+    fn prop_test(&mut self) -> Result<ComparisonExpression<'a>, Error> {
         let first = self.tok;
         if first.kind == Tok::LParen {
             self.enter(first)?;
@@ -332,7 +365,9 @@ impl<'a> Parser<'a> {
         self.bump()?;
         let after = self.text(op);
         let value = match operator {
-            ComparisonOperator::Equal | ComparisonOperator::NotEqual => self.primitive_literal(Context::After(after))?,
+            ComparisonOperator::Equal | ComparisonOperator::NotEqual => {
+                self.primitive_literal(Context::After(after))?
+            }
             ComparisonOperator::LessThan
             | ComparisonOperator::LessThanOrEqual
             | ComparisonOperator::GreaterThan
@@ -347,7 +382,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `EXISTS objectPath`, at the `EXISTS` keyword.
-    fn exists(&mut self, negated: bool) -> Result<ComparisonExpression, Error> {
+    fn exists(&mut self, negated: bool) -> Result<ComparisonExpression<'a>, Error> {
         if self.version == SpecVersion::V2_0 {
             return Err(self.error(self.tok, "`EXISTS` is STIX 2.1 syntax, not available in STIX 2.0".into()));
         }
@@ -372,7 +407,7 @@ impl<'a> Parser<'a> {
     //   | '.' (IdentifierWithoutHyphen | StringLiteral)         # keyPathStep
     //   | LBRACK (IntPosLiteral|IntNegLiteral|ASTERISK) RBRACK  # indexPathStep
     //   ;
-    fn object_path(&mut self) -> Result<ObjectPath, Error> {
+    fn object_path(&mut self) -> Result<ObjectPath<'a>, Error> {
         let type_tok = self.tok;
         if type_tok.kind != Tok::Ident {
             return Err(self.expected("an object path like `file:name`"));
@@ -383,8 +418,8 @@ impl<'a> Parser<'a> {
             return Err(self.expected(&format!("`:` after object type `{object_type}`")));
         }
         self.bump()?;
-        let first = self.property_name(object_type)?;
-        let mut steps = vec![first];
+        let mut steps = Steps::new();
+        steps.push(self.property_name(object_type)?);
         loop {
             match self.tok.kind {
                 Tok::Dot => {
@@ -406,25 +441,24 @@ impl<'a> Parser<'a> {
                 _ => break,
             }
         }
-        Ok(ObjectPath { object_type: object_type.to_owned(), steps })
+        Ok(ObjectPath { object_type: Cow::Borrowed(object_type), steps })
     }
 
     /// A property name: `IdentifierWithoutHyphen` or `StringLiteral`; the first one follows
     /// `object_type:`, the others (`object_type` empty) follow a `.`.
-    fn property_name(&mut self, object_type: &str) -> Result<PathStep, Error> {
+    fn property_name(&mut self, object_type: &str) -> Result<PathStep<'a>, Error> {
         let t = self.tok;
         let name = match t.kind {
             Tok::Ident => {
                 let name = self.text(t);
                 if name.contains('-') {
-                    return Err(self.error(
-                        t,
-                        format!("property name `{name}` contains `-`: quote it, as in `'{name}'`"),
-                    ));
+                    return Err(
+                        self.error(t, format!("property name `{name}` contains `-`: quote it, as in `'{name}'`"))
+                    );
                 }
-                name.to_owned()
+                Cow::Borrowed(name)
             }
-            Tok::Str { escaped } => self.string_value(t, escaped),
+            Tok::Str | Tok::EscapedStr => self.string_value(t),
             _ if object_type.is_empty() => return Err(self.expected("a property name after `.`")),
             _ => return Err(self.expected(&format!("a property name after `{object_type}:`"))),
         };
@@ -436,7 +470,7 @@ impl<'a> Parser<'a> {
     //   : LPAREN RPAREN
     //   | LPAREN primitiveLiteral (COMMA primitiveLiteral)* RPAREN
     //   ;
-    fn set_literal(&mut self, after: &str) -> Result<Constant, Error> {
+    fn set_literal(&mut self, after: &str) -> Result<Constant<'a>, Error> {
         if self.tok.kind != Tok::LParen {
             return Err(self.expected(&format!("`(` after `{after}`")));
         }
@@ -463,7 +497,7 @@ impl<'a> Parser<'a> {
     //   : orderableLiteral
     //   | BoolLiteral
     //   ;
-    fn primitive_literal(&mut self, context: Context<'_>) -> Result<Constant, Error> {
+    fn primitive_literal(&mut self, context: Context<'_>) -> Result<Constant<'a>, Error> {
         if self.at_keyword("true") || self.at_keyword("false") {
             let value = self.at_keyword("true");
             self.bump()?;
@@ -476,15 +510,15 @@ impl<'a> Parser<'a> {
     //   : IntPosLiteral | IntNegLiteral | FloatPosLiteral | FloatNegLiteral
     //   | StringLiteral | BinaryLiteral | HexLiteral | TimestampLiteral
     //   ;
-    fn orderable_literal(&mut self, context: Context<'_>) -> Result<Constant, Error> {
+    fn orderable_literal(&mut self, context: Context<'_>) -> Result<Constant<'a>, Error> {
         let t = self.tok;
         let value = match t.kind {
             Tok::Int => Constant::Integer(self.signed(t)?),
             Tok::Float => Constant::Float(self.float(t)?),
-            Tok::Str { escaped } => Constant::String(self.string_value(t, escaped)),
-            Tok::Binary => Constant::Binary(self.literal_body(t).to_owned()),
-            Tok::Hex => Constant::Hex(self.literal_body(t).to_owned()),
-            Tok::Timestamp => Constant::Timestamp(self.literal_body(t).to_owned()),
+            Tok::Str | Tok::EscapedStr => Constant::String(self.string_value(t)),
+            Tok::Binary => Constant::Binary(Cow::Borrowed(self.literal_body(t))),
+            Tok::Hex => Constant::Hex(Cow::Borrowed(self.literal_body(t))),
+            Tok::Timestamp => Constant::Timestamp(Cow::Borrowed(self.literal_body(t))),
             _ if self.at_keyword("true") || self.at_keyword("false") => {
                 return Err(self.expected(&format!("a value that can be ordered (not a boolean) {context}")));
             }
@@ -495,12 +529,12 @@ impl<'a> Parser<'a> {
     }
 
     /// A `StringLiteral` operand (`LIKE`, `MATCHES`, `ISSUBSET`, `ISSUPERSET`).
-    fn string_literal(&mut self, after: &str) -> Result<Constant, Error> {
+    fn string_literal(&mut self, after: &str) -> Result<Constant<'a>, Error> {
         let t = self.tok;
-        let Tok::Str { escaped } = t.kind else {
+        let (Tok::Str | Tok::EscapedStr) = t.kind else {
             return Err(self.expected(&format!("a string after `{after}`")));
         };
-        let value = self.string_value(t, escaped);
+        let value = self.string_value(t);
         self.bump()?;
         Ok(Constant::String(value))
     }
@@ -514,22 +548,25 @@ impl<'a> Parser<'a> {
     }
 
     /// The source text of a token.
+    #[inline]
     fn text(&self, t: Token) -> &'a str {
         self.src.get(t.start..t.end).unwrap_or("")
     }
 
     /// The text between the quotes of a string or typed literal.
     fn literal_body(&self, t: Token) -> &'a str {
-        let open = if matches!(t.kind, Tok::Str { .. }) { 1 } else { 2 };
+        let open = if matches!(t.kind, Tok::Str | Tok::EscapedStr) { 1 } else { 2 };
         self.src.get(t.start + open..t.end.saturating_sub(1)).unwrap_or("")
     }
 
-    fn string_value(&self, t: Token, escaped: bool) -> String {
+    /// The decoded text of a string literal: a slice of the pattern unless it holds an escape.
+    fn string_value(&self, t: Token) -> Cow<'a, str> {
         let body = self.literal_body(t);
-        if escaped { unescape(body) } else { body.to_owned() }
+        if t.kind == Tok::EscapedStr { Cow::Owned(unescape(body)) } else { Cow::Borrowed(body) }
     }
 
     /// Whether the current token is the keyword `kw` (an identifier, any case).
+    #[inline]
     fn at_keyword(&self, kw: &str) -> bool {
         self.tok.kind == Tok::Ident && self.text(self.tok).eq_ignore_ascii_case(kw)
     }

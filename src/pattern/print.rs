@@ -10,25 +10,29 @@
 use std::fmt::{self, Display, Formatter, Write};
 
 use super::ast::{
-    ComparisonExpression, ComparisonOperator, Constant, Number, ObjectPath, ObservationExpression, PathStep,
-    Pattern, Qualifier,
+    ComparisonExpression, ComparisonOperator, Constant, Number, ObjectPath, ObservationExpression, PathStep, Pattern,
+    Qualifier,
 };
 
-impl Display for Pattern {
+impl Display for Pattern<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         self.root.fmt(f)
     }
 }
 
-impl Display for ObservationExpression {
+impl Display for ObservationExpression<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Self::Observation { comparison } => write!(f, "[{comparison}]"),
-            Self::And { operands } => {
-                join(f, operands, " AND ", |e| matches!(e, Self::And { .. } | Self::Or { .. } | Self::FollowedBy { .. }))
+            Self::And { operands } => join(f, operands, " AND ", |e| {
+                matches!(e, Self::And { .. } | Self::Or { .. } | Self::FollowedBy { .. })
+            }),
+            Self::Or { operands } => {
+                join(f, operands, " OR ", |e| matches!(e, Self::Or { .. } | Self::FollowedBy { .. }))
             }
-            Self::Or { operands } => join(f, operands, " OR ", |e| matches!(e, Self::Or { .. } | Self::FollowedBy { .. })),
-            Self::FollowedBy { operands } => join(f, operands, " FOLLOWEDBY ", |e| matches!(e, Self::FollowedBy { .. })),
+            Self::FollowedBy { operands } => {
+                join(f, operands, " FOLLOWEDBY ", |e| matches!(e, Self::FollowedBy { .. }))
+            }
             Self::Qualified { expression, qualifiers } => {
                 let bare = matches!(**expression, Self::Observation { .. }) && !repeats_a_kind(qualifiers);
                 if bare {
@@ -43,13 +47,14 @@ impl Display for ObservationExpression {
 }
 
 /// Whether two qualifiers are of the same kind (`WITHIN` twice, ...).
-fn repeats_a_kind(qualifiers: &[Qualifier]) -> bool {
-    qualifiers.iter().enumerate().any(|(i, q)| {
-        qualifiers.iter().skip(i + 1).any(|r| std::mem::discriminant(q) == std::mem::discriminant(r))
-    })
+fn repeats_a_kind(qualifiers: &[Qualifier<'_>]) -> bool {
+    qualifiers
+        .iter()
+        .enumerate()
+        .any(|(i, q)| qualifiers.iter().skip(i + 1).any(|r| std::mem::discriminant(q) == std::mem::discriminant(r)))
 }
 
-impl Display for Qualifier {
+impl Display for Qualifier<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Self::Within { seconds } => write!(f, "WITHIN {seconds} SECONDS"),
@@ -68,7 +73,7 @@ impl Display for Number {
     }
 }
 
-impl Display for ComparisonExpression {
+impl Display for ComparisonExpression<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Self::And { operands } => join(f, operands, " AND ", |e| matches!(e, Self::And { .. } | Self::Or { .. })),
@@ -111,7 +116,7 @@ fn join<T: Display>(
     Ok(())
 }
 
-impl Display for ObjectPath {
+impl Display for ObjectPath<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         f.write_str(&self.object_type)?;
         for (i, step) in self.steps.iter().enumerate() {
@@ -131,8 +136,25 @@ impl Display for ObjectPath {
 /// The words the grammar lexes as keywords (`LAST` is reserved; `true` and `false` are lower-case
 /// there). A property with one of these names is quoted, so that grammar-based tools read it too.
 const RESERVED: [&str; 19] = [
-    "AND", "OR", "NOT", "FOLLOWEDBY", "LIKE", "MATCHES", "ISSUPERSET", "ISSUBSET", "EXISTS", "LAST", "IN", "START",
-    "STOP", "SECONDS", "true", "false", "WITHIN", "REPEATS", "TIMES",
+    "AND",
+    "OR",
+    "NOT",
+    "FOLLOWEDBY",
+    "LIKE",
+    "MATCHES",
+    "ISSUPERSET",
+    "ISSUBSET",
+    "EXISTS",
+    "LAST",
+    "IN",
+    "START",
+    "STOP",
+    "SECONDS",
+    "true",
+    "false",
+    "WITHIN",
+    "REPEATS",
+    "TIMES",
 ];
 
 /// A property name: bare when it is an `IdentifierWithoutHyphen`, otherwise quoted.
@@ -168,7 +190,7 @@ fn write_float(f: &mut Formatter<'_>, x: f64) -> fmt::Result {
     if x.fract() == 0.0 { write!(f, "{x}.0") } else { write!(f, "{x}") }
 }
 
-impl Display for Constant {
+impl Display for Constant<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Self::String(s) => write_quoted(f, s),
@@ -206,7 +228,10 @@ mod tests {
         prints("[ file:name  not   like 'a%' ]", "[file:name NOT LIKE 'a%']");
         prints("[foo:bar=1] within 2 seconds", "[foo:bar = 1] WITHIN 2 SECONDS");
         prints("[x:a = TRUE] Or [x:b = False]", "[x:a = true] OR [x:b = false]");
-        prints("[x:a = +3 AND x:b = -.5 AND x:c = 7.0 AND x:d = 7.50]", "[x:a = 3 AND x:b = -0.5 AND x:c = 7.0 AND x:d = 7.5]");
+        prints(
+            "[x:a = +3 AND x:b = -.5 AND x:c = 7.0 AND x:d = 7.50]",
+            "[x:a = 3 AND x:b = -0.5 AND x:c = 7.0 AND x:d = 7.5]",
+        );
         prints("[x:a IN(1,'b' , true)]", "[x:a IN (1, 'b', true)]");
         prints("[x:a IN ()]", "[x:a IN ()]");
         prints("[file:hashes.'MD5' = 'a']", "[file:hashes.MD5 = 'a']");
@@ -238,15 +263,9 @@ mod tests {
         prints("[a:b = 1 AND (a:c = 2 AND a:d = 3)]", "[a:b = 1 AND (a:c = 2 AND a:d = 3)]");
         prints("([a:b = 1] AND [a:c = 2]) WITHIN 5 SECONDS", "([a:b = 1] AND [a:c = 2]) WITHIN 5 SECONDS");
         prints("([a:b = 1]) WITHIN 5 SECONDS", "[a:b = 1] WITHIN 5 SECONDS");
-        prints(
-            "([a:b = 1] WITHIN 5 SECONDS) REPEATS 2 TIMES",
-            "([a:b = 1] WITHIN 5 SECONDS) REPEATS 2 TIMES",
-        );
+        prints("([a:b = 1] WITHIN 5 SECONDS) REPEATS 2 TIMES", "([a:b = 1] WITHIN 5 SECONDS) REPEATS 2 TIMES");
         prints("([a:b = 1]) WITHIN 5 SECONDS WITHIN 6 SECONDS", "([a:b = 1]) WITHIN 5 SECONDS WITHIN 6 SECONDS");
-        prints(
-            "[a:b = 1] REPEATS 5 TIMES WITHIN 1800 SECONDS",
-            "[a:b = 1] REPEATS 5 TIMES WITHIN 1800 SECONDS",
-        );
+        prints("[a:b = 1] REPEATS 5 TIMES WITHIN 1800 SECONDS", "[a:b = 1] REPEATS 5 TIMES WITHIN 1800 SECONDS");
     }
 
     #[test]
