@@ -26,6 +26,7 @@ fn detects_every_shape() {
         (r#"{"data":[{"type":"Address","summary":"1.2.3.4","ownerName":"o"}]}"#, Format::Threatconnect),
         (r#"{"type":"Host","summary":"evil.com","rating":3}"#, Format::Threatconnect),
         (r#"[{"type":"URL","text":"http://x.test/","webLink":"https://tc/1"}]"#, Format::Threatconnect),
+        (r#"[{"type":"Address","ip":"1.2.3.4"}]"#, Format::Threatconnect),
         (r#"{"Event":{"Attribute":[]}}"#, Format::Misp),
         (r#"{"Attribute":{"type":"ip-dst","value":"1.2.3.4","to_ids":true}}"#, Format::Misp),
         (r#"[{"type":"ip-dst","value":"1.2.3.4","to_ids":true}]"#, Format::Misp),
@@ -89,8 +90,9 @@ fn forced_format_that_does_not_fit_is_a_shape_error() {
     );
     // Forcing the right format works even where detection would not.
     let opts = DecodeOptions { format: Some(Format::Threatconnect), ..DecodeOptions::default() };
-    let d = decode(r#"[{"type":"Address","ip":"1.2.3.4"}]"#, &opts).unwrap();
+    let d = decode(r#"[{"type":"EmailSubject","subject":"Invoice overdue"}]"#, &opts).unwrap();
     assert_eq!(d.items.len(), 1);
+    assert!(decode(r#"[{"type":"EmailSubject","subject":"Invoice overdue"}]"#, &DecodeOptions::default()).is_err());
 }
 
 #[test]

@@ -84,8 +84,14 @@ pub(crate) fn looks_like(value: &Value<'_>) -> bool {
 }
 
 fn is_indicator(value: &Value<'_>) -> bool {
-    value.get_str("type").is_some_and(|t| kind(t).is_some() || t.chars().next().is_some_and(char::is_uppercase))
-        && ["summary", "ownerName", "threatAssessScore", "rating", "webLink"].iter().any(|k| value.get(k).is_some())
+    const COMMON: [&str; 5] = ["summary", "ownerName", "threatAssessScore", "rating", "webLink"];
+    const VALUES: [&str; 10] =
+        ["ip", "hostName", "text", "md5", "sha1", "sha256", "address", "Block", "AS Number", "Key Name"];
+    let Some(type_name) = value.get_str("type") else { return false };
+    let has = |keys: &[&str]| keys.iter().any(|k| value.get(k).is_some());
+    // A known type with its own value field, or any capitalised (custom) type with ThreatConnect's
+    // common fields: lower-case STIX types and MISP attributes never look like this.
+    (kind(type_name).is_some() && has(&VALUES)) || (type_name.starts_with(char::is_uppercase) && has(&COMMON))
 }
 
 /// Decodes one indicator, an array, or a `{"data": ...}` envelope.
