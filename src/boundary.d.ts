@@ -123,11 +123,42 @@ export interface ParsePatternOptions {
   specVersion?: "2.0" | "2.1";
 }
 
-/** A node of the STIX pattern parse tree; `kind` says which (see the README for every kind). */
-export interface PatternNode {
-  kind: string;
-  [field: string]: unknown;
+/** The STIX pattern parse tree (see the README, "Pattern tree"); every node has a `kind`. */
+export type PatternNode = ObservationNode;
+
+export type ObservationNode =
+  | { kind: "observation"; comparison: ComparisonNode }
+  | { kind: "and" | "or" | "followed_by"; operands: ObservationNode[] }
+  | { kind: "qualified"; expression: ObservationNode; qualifiers: QualifierNode[] };
+
+export type QualifierNode =
+  | { kind: "within"; seconds: number }
+  | { kind: "repeats"; times: number }
+  | { kind: "start_stop"; start: string; stop: string };
+
+export type ComparisonOperator =
+  | "=" | "!=" | "<" | "<=" | ">" | ">=" | "IN" | "LIKE" | "MATCHES" | "ISSUBSET" | "ISSUPERSET";
+
+export type ComparisonNode =
+  | { kind: "and" | "or"; operands: ComparisonNode[] }
+  | { kind: "comparison"; path: ObjectPathNode; operator: ComparisonOperator; negated: boolean; value: ConstantNode }
+  | { kind: "exists"; path: ObjectPathNode; negated: boolean };
+
+export interface ObjectPathNode {
+  object_type: string;
+  steps: PathStepNode[];
 }
+
+export type PathStepNode =
+  | { kind: "property"; name: string }
+  | { kind: "index"; index: number }
+  | { kind: "any_index" };
+
+export type ConstantNode =
+  | { kind: "string" | "binary" | "hex" | "timestamp"; value: string }
+  | { kind: "integer" | "float"; value: number }
+  | { kind: "boolean"; value: boolean }
+  | { kind: "set"; value: ConstantNode[] };
 
 export interface PatternReport {
   tree: PatternNode;

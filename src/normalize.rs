@@ -242,14 +242,14 @@ pub fn registry_key(raw: &str) -> Result<String, Error> {
 /// A hash of `algorithm`: hex of the algorithm's length (lower-cased), or the ssdeep / TLSH shape.
 pub fn hash(algorithm: HashAlgorithm, raw: &str) -> Result<String, Error> {
     let value = raw.trim();
-    let what = format!("{} hash", algorithm.stix_name());
+    let what = || format!("{} hash", algorithm.stix_name());
     match algorithm {
         HashAlgorithm::Ssdeep => {
             let mut parts = value.splitn(3, ':');
             let ok = parts.next().is_some_and(|b| !b.is_empty() && b.bytes().all(|c| c.is_ascii_digit()))
                 && parts.next().is_some_and(is_base64ish)
                 && parts.next().is_some_and(|rest| is_base64ish(rest.split(',').next().unwrap_or(rest)));
-            if ok { Ok(value.to_owned()) } else { Err(invalid(&what, raw, "`blocksize:hash:hash`")) }
+            if ok { Ok(value.to_owned()) } else { Err(invalid(&what(), raw, "`blocksize:hash:hash`")) }
         }
         HashAlgorithm::Tlsh => {
             let hex = value.strip_prefix("T1").or_else(|| value.strip_prefix("t1")).unwrap_or(value);
@@ -257,7 +257,7 @@ pub fn hash(algorithm: HashAlgorithm, raw: &str) -> Result<String, Error> {
                 let prefix = if hex.len() == value.len() { "" } else { "T1" };
                 Ok(format!("{prefix}{}", hex.to_ascii_lowercase()))
             } else {
-                Err(invalid(&what, raw, "70 hex digits, optionally after `T1`"))
+                Err(invalid(&what(), raw, "70 hex digits, optionally after `T1`"))
             }
         }
         _ => {
@@ -270,7 +270,7 @@ pub fn hash(algorithm: HashAlgorithm, raw: &str) -> Result<String, Error> {
                 };
                 return Err(Error::new(
                     Code::Value,
-                    format!("invalid {what} {}: expected {len} hex digits, found {found}", quote(raw)),
+                    format!("invalid {} {}: expected {len} hex digits, found {found}", what(), quote(raw)),
                 ));
             }
             Ok(value.to_ascii_lowercase())

@@ -75,7 +75,7 @@ pub enum Extraction {
 /// ```
 pub fn extract(pattern: &Pattern<'_>) -> Extraction {
     // First every alternative's shape, so that a pattern that is not atomic costs no normalising.
-    let mut atoms: Buf<Atom<'_>, 4> = Buf::new();
+    let mut atoms = Atoms::new();
     if let Err(reason) = observation_alternatives(&pattern.root, &mut atoms, 0) {
         return Extraction::NotAtomic(reason);
     }
@@ -146,7 +146,7 @@ fn too_deep() -> String {
 /// are not `OR`s themselves.
 fn observation_alternatives<'p>(
     e: &'p ObservationExpression<'p>,
-    out: &mut Buf<Atom<'p>, 4>,
+    out: &mut Atoms<'p>,
     depth: usize,
 ) -> Result<(), String> {
     if depth > MAX_DEPTH {
@@ -177,7 +177,7 @@ fn observation_alternatives<'p>(
 
 fn comparison_alternatives<'p>(
     c: &'p ComparisonExpression<'p>,
-    out: &mut Buf<Atom<'p>, 4>,
+    out: &mut Atoms<'p>,
     depth: usize,
 ) -> Result<(), String> {
     if depth > MAX_DEPTH {
@@ -256,6 +256,10 @@ struct Equality<'p> {
 
 /// The `=` comparisons of a conjunction; eight fit without allocating.
 type Parts<'p> = Buf<Equality<'p>, 8>;
+
+/// The atoms of a pattern's alternatives; two fit without allocating (most patterns have one or
+/// two alternatives; a larger inline array costs more to fill than it saves).
+type Atoms<'p> = Buf<Atom<'p>, 2>;
 
 /// The atom of one alternative, or why it has none.
 fn atom<'p>(alternative: &'p ComparisonExpression<'p>) -> Result<Atom<'p>, String> {
@@ -367,14 +371,32 @@ fn conjuncts<'p>(operands: &'p [ComparisonExpression<'p>], out: &mut Parts<'p>, 
 /// The atom of a conjunction of `=` comparisons: a network-traffic destination with its port and
 /// protocol, a registry key with its value, a file's or certificate's hashes, or why not.
 fn conjunction<'p>(operands: &'p [ComparisonExpression<'p>], parts: &Parts<'p>) -> Result<Atom<'p>, String> {
-    // Against literals, which compile to a few word compares rather than `memcmp` calls.
-    let all = |ty: &str| parts.iter().all(|p| p.path.object_type == ty);
-    match parts.get(0).map(|first| &*first.path.object_type) {
-        Some("network-traffic") if all("network-traffic") => network_traffic(parts).map(Atom::One),
-        Some("windows-registry-key") if all("windows-registry-key") => registry_key(parts).map(Atom::One),
-        Some("file") if all("file") => hashes(ObservableType::File, operands, parts),
-        Some("x509-certificate") if all("x509-certificate") => hashes(ObservableType::Certificate, operands, parts),
-        _ => Err(unrelated(parts)),
+    /// The object types a conjunction can be about.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum About {
+        NetworkTraffic,
+        RegistryKey,
+        File,
+        Certificate,
+    }
+    // Matched against literals, which compile to word compares (in wasm too) rather than `memcmp`.
+    let about = |part: Equality<'_>| match &*part.path.object_type {
+        "network-traffic" => Some(About::NetworkTraffic),
+        "windows-registry-key" => Some(About::RegistryKey),
+        "file" => Some(About::File),
+        "x509-certificate" => Some(About::Certificate),
+        _ => None,
+    };
+    let first = parts.get(0).and_then(about);
+    if first.is_none() || !parts.iter().all(|part| about(part) == first) {
+        return Err(unrelated(parts));
+    }
+    match first {
+        Some(About::NetworkTraffic) => network_traffic(parts).map(Atom::One),
+        Some(About::RegistryKey) => registry_key(parts).map(Atom::One),
+        Some(About::File) => hashes(ObservableType::File, operands, parts),
+        Some(About::Certificate) => hashes(ObservableType::Certificate, operands, parts),
+        None => Err(unrelated(parts)),
     }
 }
 
