@@ -170,11 +170,17 @@ impl<'v, 'a> Obj<'v, 'a> {
         Self::at(value, Path::Text(path))
     }
 
-    fn at(value: &'v Value<'a>, path: Path<'v>) -> Result<Self, Error> {
+    /// Wraps `value` if it is an object; else a type error at `path` (rendered only then).
+    pub(crate) fn at(value: &'v Value<'a>, path: Path<'v>) -> Result<Self, Error> {
         match value {
             Value::Object(fields) => Ok(Self { fields, path }),
             other => Err(expected("an object", other).at_path(path.render())),
         }
+    }
+
+    /// This object's path, for building the paths of its children.
+    pub(crate) fn path_ref(&self) -> &Path<'v> {
+        &self.path
     }
 
     /// This object's path, as text.

@@ -31,7 +31,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use crate::error::{Code, Error, quote};
-use crate::json::{Obj, Value, join_index};
+use crate::json::{Obj, Path, Value, join_index};
 use crate::model::{Action, Event, Format, Indicator, Observable};
 use crate::normalize;
 
@@ -348,15 +348,16 @@ pub(crate) fn each_item<'v, 'a>(
     list: &'v [Value<'a>],
     list_path: &str,
     out: &mut Output<'a>,
-    mut f: impl FnMut(&'v Value<'a>, &str, usize, &mut Output<'a>) -> Result<(), Error>,
+    mut f: impl FnMut(&'v Value<'a>, Path<'_>, usize, &mut Output<'a>) -> Result<(), Error>,
 ) {
     // Most elements give one item: size the output once instead of growing it.
     out.items.reserve(list.len());
+    let list_path = Path::Text(list_path);
     for (i, value) in list.iter().enumerate() {
-        let path = join_index(list_path, i);
+        let path = Path::Index(&list_path, i);
         let index = out.next_index();
-        if let Err(e) = f(value, &path, index, out) {
-            out.error(index, &path, &e);
+        if let Err(e) = f(value, path, index, out) {
+            out.error(index, &path.render(), &e);
         }
     }
 }

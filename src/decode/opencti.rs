@@ -12,7 +12,7 @@
 use crate::decode::stix::{self, Context};
 use crate::decode::{Output, absorb, each_item, shape_error};
 use crate::error::{Code, Error, quote};
-use crate::json::{Obj, Value, expected, join_index};
+use crate::json::{Obj, Path, Value, expected, join_index};
 use crate::model::{Event, Format};
 
 /// Whether a value is an OpenCTI event or its SSE envelope.
@@ -43,7 +43,7 @@ pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<
         }
         Value::Object(_) => {
             let index = out.next_index();
-            if let Err(e) = decode_event(root, path, index, out) {
+            if let Err(e) = decode_event(root, Path::Text(path), index, out) {
                 out.error(index, path, &e);
             }
             Ok(())
@@ -52,44 +52,45 @@ pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<
     }
 }
 
-fn decode_event<'a>(value: &Value<'a>, path: &str, index: usize, out: &mut Output<'a>) -> Result<(), Error> {
-    let obj = Obj::new(value, path)?;
+fn decode_event<'a>(value: &Value<'a>, path: Path<'_>, index: usize, out: &mut Output<'a>) -> Result<(), Error> {
+    let obj = Obj::at(value, path)?;
     // The event kind: `type` on the event, or `event` on its SSE envelope.
     let declared = match obj.str("type")? {
-        Some(t) => Some((t, obj.key_path("type"))),
-        None => obj.str("event")?.map(|e| (e, obj.key_path("event"))),
+        Some(t) => Some((t, "type")),
+        None => obj.str("event")?.map(|e| (e, "event")),
     };
-    let data_path = obj.key_path("data");
+    let event = |(kind, key): (&str, &str)| event_of(kind, || obj.key_path(key));
+    let data_path = Path::Key(obj.path_ref(), "data");
     match obj.get("data") {
         Some(Value::String(text)) => {
             let inner = Value::parse(text).map_err(|e| {
                 Error::new(Code::Json, format!("the event's `data` string is not JSON: {}", e.message()))
-                    .at_path(&data_path)
+                    .at_path(data_path.render())
             })?;
-            let event = declared.map(|(kind, kind_path)| event_of(kind, &kind_path)).transpose()?;
+            let event = declared.map(event).transpose()?;
             // The inner text dies with this call: decode into a nested output, then own the items.
             let mut nested = out.nested();
-            let result = decode_inner(&inner, event, &data_path, index, &mut nested);
+            let result = decode_inner(&inner, event, data_path, index, &mut nested);
             absorb(out, nested);
             result
         }
         Some(data @ Value::Object(_)) => {
-            let (kind, kind_path) = declared
+            let declared = declared
                 .ok_or_else(|| Error::new(Code::Missing, "missing field `type`").at_path(obj.key_path("type")))?;
-            decode_stix(data, event_of(kind, &kind_path)?, &data_path, index, out)
+            decode_stix(data, event(declared)?, data_path, index, out)
         }
-        Some(other) => Err(expected("an object or a JSON string", other).at_path(data_path)),
-        None => Err(Error::new(Code::Missing, "missing field `data`").at_path(data_path)),
+        Some(other) => Err(expected("an object or a JSON string", other).at_path(data_path.render())),
+        None => Err(Error::new(Code::Missing, "missing field `data`").at_path(data_path.render())),
     }
 }
 
-fn event_of(kind: &str, path: &str) -> Result<Event, Error> {
+fn event_of(kind: &str, path: impl FnOnce() -> String) -> Result<Event, Error> {
     event_kind(kind).ok_or_else(|| {
         Error::new(
             Code::Shape,
             format!("unknown OpenCTI event type {}: expected `create`, `update`, `merge` or `delete`", quote(kind)),
         )
-        .at_path(path)
+        .at_path(path())
     })
 }
 
@@ -98,33 +99,34 @@ fn event_of(kind: &str, path: &str) -> Result<Event, Error> {
 fn decode_inner<'a>(
     inner: &Value<'a>,
     declared: Option<Event>,
-    path: &str,
+    path: Path<'_>,
     index: usize,
     out: &mut Output<'a>,
 ) -> Result<(), Error> {
-    let obj = Obj::new(inner, path)?;
+    let obj = Obj::at(inner, path)?;
     let event = match declared {
         Some(event) => event,
         None => match obj.str("type")? {
-            Some(kind) => event_of(kind, &obj.key_path("type"))?,
+            Some(kind) => event_of(kind, || obj.key_path("type"))?,
             None => {
                 return Err(Error::new(
                     Code::Missing,
                     "missing event type: expected `event` on the envelope or `type` in the event",
                 )
-                .at_path(path));
+                .at_path(obj.path()));
             }
         },
     };
-    let data_path = obj.key_path("data");
-    let data = obj.get("data").ok_or_else(|| Error::new(Code::Missing, "missing field `data`").at_path(&data_path))?;
-    decode_stix(data, event, &data_path, index, out)
+    let data_path = Path::Key(obj.path_ref(), "data");
+    let data =
+        obj.get("data").ok_or_else(|| Error::new(Code::Missing, "missing field `data`").at_path(data_path.render()))?;
+    decode_stix(data, event, data_path, index, out)
 }
 
 fn decode_stix<'a>(
     data: &Value<'a>,
     event: Event,
-    path: &str,
+    path: Path<'_>,
     index: usize,
     out: &mut Output<'a>,
 ) -> Result<(), Error> {
@@ -139,7 +141,7 @@ fn decode_stix<'a>(
             Code::Unsupported,
             format!("the event is about {about}, not an indicator or observable: filter the stream (or playbook) to indicators and observables"),
         )
-        .at_path(path));
+        .at_path(path.render()));
     }
     let ctx = Context::standalone(Format::Opencti, Some(event));
     stix::decode_object(&ctx, data, path, index, out)
@@ -198,9 +200,9 @@ fn sse_block(event: Option<&str>, data: &str, block: usize, out: &mut Output<'_>
             Error::new(Code::Json, format!("the SSE `data:` is not JSON: {}", e.message())).at_path(&data_path)
         })
         .and_then(|inner| {
-            let declared = event.map(|kind| event_of(kind, &format!("{path}.event"))).transpose()?;
+            let declared = event.map(|kind| event_of(kind, || format!("{path}.event"))).transpose()?;
             let mut nested = out.nested();
-            let result = decode_inner(&inner, declared, &data_path, index, &mut nested);
+            let result = decode_inner(&inner, declared, Path::Text(&data_path), index, &mut nested);
             absorb(out, nested);
             result
         });

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use crate::decode::tlp::Markings;
 use crate::decode::{Output, each_item, shape_error};
 use crate::error::{Code, Error, quote};
-use crate::json::{Obj, Value, expected, join_index, join_key};
+use crate::json::{Obj, Path, Value, expected, join_index, join_key};
 use crate::model::{
     Action, Event, ExternalReference, Format, HashAlgorithm, Indicator, KillChainPhase, Observable, ObservableType,
 };
@@ -157,7 +157,7 @@ pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<
         Value::Object(_) if looks_like(root) => {
             let ctx = Context::standalone(Format::Stix, None);
             let index = out.next_index();
-            if let Err(e) = decode_object(&ctx, root, path, index, out) {
+            if let Err(e) = decode_object(&ctx, root, Path::Text(path), index, out) {
                 out.error(index, path, &e);
             }
             Ok(())
@@ -176,11 +176,11 @@ pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<
 pub(crate) fn decode_object<'v, 'a: 'v>(
     ctx: &Context<'v, 'a>,
     value: &'v Value<'a>,
-    path: &str,
+    path: Path<'_>,
     index: usize,
     out: &mut Output<'a>,
 ) -> Result<(), Error> {
-    let obj = Obj::new(value, path)?;
+    let obj = Obj::at(value, path)?;
     let kind = obj.req_str("type")?;
     if kind == "indicator" {
         return indicator(ctx, &obj, index, out);

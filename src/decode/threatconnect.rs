@@ -27,7 +27,7 @@ use std::borrow::Cow;
 
 use crate::decode::{Output, each_item, shape_error};
 use crate::error::{Code, Error, quote};
-use crate::json::{Obj, Value, join_index, join_key};
+use crate::json::{Obj, Path, Value, join_index, join_key};
 use crate::model::{
     Action, Attribute, Format, HashAlgorithm, Indicator, KillChainPhase, Observable, ObservableType, Tlp,
 };
@@ -108,7 +108,7 @@ pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<
                 Some(Value::Array(items)) => each_item(items, &data_path, out, indicator),
                 Some(single) => {
                     let index = out.next_index();
-                    if let Err(e) = indicator(single, &data_path, index, out) {
+                    if let Err(e) = indicator(single, Path::Text(&data_path), index, out) {
                         out.error(index, &data_path, &e);
                     }
                 }
@@ -118,7 +118,7 @@ pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<
         }
         Value::Object(_) => {
             let index = out.next_index();
-            if let Err(e) = indicator(root, path, index, out) {
+            if let Err(e) = indicator(root, Path::Text(path), index, out) {
                 out.error(index, path, &e);
             }
             Ok(())
@@ -127,8 +127,8 @@ pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<
     }
 }
 
-fn indicator<'a>(value: &Value<'a>, path: &str, index: usize, out: &mut Output<'a>) -> Result<(), Error> {
-    let obj = Obj::new(value, path)?;
+fn indicator<'a>(value: &Value<'a>, path: Path<'_>, index: usize, out: &mut Output<'a>) -> Result<(), Error> {
+    let obj = Obj::at(value, path)?;
     let type_name = obj.req_str("type")?;
     let Some(kind) = kind(type_name) else {
         return Err(Error::new(
@@ -141,7 +141,7 @@ fn indicator<'a>(value: &Value<'a>, path: &str, index: usize, out: &mut Output<'
         )
         .at_path(obj.key_path("type")));
     };
-    let mut item = Indicator::new(Format::Threatconnect, path.to_owned());
+    let mut item = Indicator::new(Format::Threatconnect, obj.path());
     item.source.type_name = obj.cow("type")?;
     item.source.id = id_field(&obj, "id")?;
     item.source.summary = obj.text_cow("summary")?;
