@@ -139,6 +139,17 @@ pub(crate) fn join_index(base: &str, index: usize) -> String {
 pub(crate) struct Obj<'v, 'a> {
     fields: &'v [(Cow<'a, str>, Value<'a>)],
     path: Path<'v>,
+    /// One bit per key shape present (see [`key_bit`]): most probes are for keys an object does
+    /// not have, and this answers them without scanning the fields.
+    keys: u64,
+}
+
+/// A bit standing for a key's length and first and last bytes.
+fn key_bit(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    let (first, last) = (bytes.first().copied().unwrap_or(0), bytes.last().copied().unwrap_or(0));
+    let h = bytes.len().wrapping_mul(31).wrapping_add(usize::from(first)).wrapping_add(usize::from(last) * 7);
+    1 << (h % 64)
 }
 
 /// A JSON path kept as links to its parent, rendered to text only when an error needs it, so the
@@ -173,7 +184,10 @@ impl<'v, 'a> Obj<'v, 'a> {
     /// Wraps `value` if it is an object; else a type error at `path` (rendered only then).
     pub(crate) fn at(value: &'v Value<'a>, path: Path<'v>) -> Result<Self, Error> {
         match value {
-            Value::Object(fields) => Ok(Self { fields, path }),
+            Value::Object(fields) => {
+                let keys = fields.iter().fold(0, |bits, (key, _)| bits | key_bit(key));
+                Ok(Self { fields, path, keys })
+            }
             other => Err(expected("an object", other).at_path(path.render())),
         }
     }
@@ -207,6 +221,9 @@ impl<'v, 'a> Obj<'v, 'a> {
 
     /// The raw field, `None` when absent or `null`.
     pub(crate) fn get(&self, key: &str) -> Option<&'v Value<'a>> {
+        if self.keys & key_bit(key) == 0 {
+            return None;
+        }
         lookup(self.fields, key).filter(|v| !matches!(v, Value::Null))
     }
 
@@ -539,6 +556,23 @@ mod tests {
         let e = Value::parse("[1,]").unwrap_err();
         assert_eq!(e.code(), Code::Json);
         assert_eq!(e.message(), "malformed JSON: trailing comma at line 1 column 4");
+    }
+
+    proptest::proptest! {
+        /// The key-shape filter never hides a present key.
+        #[test]
+        fn key_filter_never_hides_a_key(keys in proptest::collection::vec("[a-z_]{0,12}", 0..24), probe in "[a-z_]{0,12}") {
+            let fields: Vec<String> = keys.iter().enumerate().map(|(i, k)| format!("{}:{i}", serde_json::to_string(k).unwrap())).collect();
+            let text = format!("{{{}}}", fields.join(","));
+            let value = Value::parse(&text).unwrap();
+            let obj = Obj::new(&value, "").unwrap();
+            for (i, key) in keys.iter().enumerate() {
+                let last = keys.iter().rposition(|k| k == key).unwrap();
+                proptest::prop_assert!(last >= i);
+                proptest::prop_assert_eq!(obj.get(key), Some(&Value::Number(Number::Unsigned(last as u64))));
+            }
+            proptest::prop_assert_eq!(obj.get(&probe).is_some(), keys.contains(&probe));
+        }
     }
 
     #[test]
