@@ -11,6 +11,7 @@
 //! ids of `reference/microsoft-apis.md` (§1.7, addendum point 5).
 
 use std::fmt::Write as _;
+use ti_relay::time::Timestamp;
 
 /// Source indicators in every payload.
 pub(crate) const INDICATORS: usize = 10_000;
@@ -248,36 +249,19 @@ impl Rng {
 const NOW: i64 = 1_748_736_000;
 const DAY: i64 = 86_400;
 
-/// Days since 1970-01-01 → (year, month, day) (Howard Hinnant's `civil_from_days`).
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// RFC 3339 with milliseconds, as STIX producers write it: `2024-03-05T10:11:12.123Z`.
+/// RFC 3339 with milliseconds, as STIX producers write it: `2024-03-05T10:11:12.123Z` (printed by
+/// the crate's own `Timestamp`, whose calendar code is tested against chrono).
 fn stix_time(secs: i64, millis: i64) -> String {
-    let (y, mo, d) = civil(secs.div_euclid(DAY));
-    let s = secs.rem_euclid(DAY);
-    format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", s / 3600, s / 60 % 60, s % 60)
+    Timestamp::from_unix_millis(secs * 1000 + millis).map(|t| t.to_string()).unwrap_or_default()
 }
 
 /// RFC 3339 without fractions, as `ThreatConnect` writes it: `2023-09-13T14:51:34Z`.
 fn tc_time(secs: i64) -> String {
-    let (y, mo, d) = civil(secs.div_euclid(DAY));
-    let s = secs.rem_euclid(DAY);
-    format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+    stix_time(secs, 0).replace(".000Z", "Z")
 }
 
 fn date(secs: i64) -> String {
-    let (y, mo, d) = civil(secs.div_euclid(DAY));
-    format!("{y:04}-{mo:02}-{d:02}")
+    stix_time(secs, 0).chars().take(10).collect()
 }
 
 /// created ≤ modified ≤ NOW, created within the last two years.

@@ -26,9 +26,9 @@
 
 use std::borrow::Cow;
 
-use crate::decode::{Output, shape_error};
+use crate::decode::{Output, each_item, one_item, shape_error};
 use crate::error::{Code, Error, quote};
-use crate::json::{Obj, Value, join_index};
+use crate::json::{Obj, Path, Value, join_index};
 use crate::model::{
     Action, ExternalReference, Format, HashAlgorithm, Indicator, KillChainPhase, Observable, ObservableType, Tlp,
 };
@@ -102,7 +102,9 @@ pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<
                 if item.get("Event").is_some() {
                     decode_payload(item, &item_path, out)?;
                 } else {
-                    attribute_at(item, &item_path, &EventContext::default(), out);
+                    one_item(item, Path::Text(&item_path), out, |a, p, i, o| {
+                        attribute(a, p, i, &EventContext::default(), o)
+                    });
                 }
             }
             Ok(())
@@ -117,18 +119,15 @@ pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<
             }
             if let Some(attributes) = obj.get("Attribute") {
                 let list_path = obj.key_path("Attribute");
+                let ctx = EventContext::default();
                 match attributes {
-                    Value::Array(items) => {
-                        for (i, a) in items.iter().enumerate() {
-                            attribute_at(a, &join_index(&list_path, i), &EventContext::default(), out);
-                        }
-                    }
-                    single => attribute_at(single, &list_path, &EventContext::default(), out),
+                    Value::Array(items) => each_item(items, &list_path, out, |a, p, i, o| attribute(a, p, i, &ctx, o)),
+                    single => one_item(single, Path::Text(&list_path), out, |a, p, i, o| attribute(a, p, i, &ctx, o)),
                 }
                 return Ok(());
             }
             if is_attribute(root) {
-                attribute_at(root, path, &EventContext::default(), out);
+                one_item(root, Path::Text(path), out, |a, p, i, o| attribute(a, p, i, &EventContext::default(), o));
                 return Ok(());
             }
             Err(shape_error(Format::Misp, root, path))
@@ -149,10 +148,7 @@ fn decode_event<'a>(value: &Value<'a>, path: &str, out: &mut Output<'a>) -> Resu
         tags: tags(&event)?,
     };
     if let Some(attributes) = event.array("Attribute")? {
-        let list_path = event.key_path("Attribute");
-        for (i, a) in attributes.iter().enumerate() {
-            attribute_at(a, &join_index(&list_path, i), &ctx, out);
-        }
+        each_item(attributes, &event.key_path("Attribute"), out, |a, p, i, o| attribute(a, p, i, &ctx, o));
     }
     if let Some(objects) = event.array("Object")? {
         let objects_path = event.key_path("Object");
@@ -168,10 +164,7 @@ fn decode_event<'a>(value: &Value<'a>, path: &str, out: &mut Output<'a>) -> Resu
             };
             match object.array("Attribute") {
                 Ok(Some(attributes)) => {
-                    let list_path = object.key_path("Attribute");
-                    for (j, a) in attributes.iter().enumerate() {
-                        attribute_at(a, &join_index(&list_path, j), &ctx, out);
-                    }
+                    each_item(attributes, &object.key_path("Attribute"), out, |a, p, i, o| attribute(a, p, i, &ctx, o));
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -184,38 +177,30 @@ fn decode_event<'a>(value: &Value<'a>, path: &str, out: &mut Output<'a>) -> Resu
     Ok(())
 }
 
-fn attribute_at<'a>(value: &Value<'a>, path: &str, ctx: &EventContext<'a>, out: &mut Output<'a>) {
-    let index = out.next_index();
-    if let Err(e) = attribute(value, path, index, ctx, out) {
-        out.error(index, path, &e);
-    }
-}
-
 fn attribute<'a>(
     value: &Value<'a>,
-    path: &str,
+    path: Path<'_>,
     index: usize,
     ctx: &EventContext<'a>,
     out: &mut Output<'a>,
 ) -> Result<(), Error> {
-    let a = Obj::new(value, path)?;
+    let a = Obj::at(value, path)?;
     if a.bool("to_ids")? != Some(true) {
         return Ok(());
     }
     let kind = a.req_str("type")?;
-    let raw = match a.get("value") {
-        Some(Value::String(s)) => s.to_string(),
-        Some(Value::Number(n)) => n.to_string(),
+    let raw: Cow<'_, str> = match a.get("value") {
+        Some(Value::String(s)) => Cow::Borrowed(s.as_ref()),
+        Some(Value::Number(n)) => Cow::Owned(n.to_string()),
         Some(other) => return Err(crate::json::expected("a string", other).at_path(a.key_path("value"))),
         None => return Err(Error::new(Code::Missing, "missing field `value`").at_path(a.key_path("value"))),
     };
-    let value_path = a.key_path("value");
     let observables = observables(kind, &raw).map_err(|e| {
-        let path = if e.code() == Code::Unsupported { a.key_path("type") } else { value_path.clone() };
-        e.or_path(|| path)
+        let key = if e.code() == Code::Unsupported { "type" } else { "value" };
+        e.or_path(|| a.key_path(key))
     })?;
 
-    let mut item = Indicator::new(Format::Misp, path.to_owned());
+    let mut item = Indicator::new(Format::Misp, a.path());
     item.source.type_name = a.cow("type")?;
     item.source.id = a.text_cow("uuid")?;
     item.source.owner.clone_from(&ctx.org);
@@ -239,7 +224,7 @@ fn attribute<'a>(
     let attribute_tags = tags(&a)?;
     apply_tags(&mut item, &attribute_tags, &ctx.tags);
 
-    out.push_split(item, observables.into_iter().map(|r| r.map_err(|e| e.or_path(|| value_path.clone()))), index);
+    out.push_split(item, observables.into_iter().map(|r| r.map_err(|e| e.or_path(|| a.key_path("value")))), index);
     Ok(())
 }
 

@@ -354,11 +354,20 @@ pub(crate) fn each_item<'v, 'a>(
     out.items.reserve(list.len());
     let list_path = Path::Text(list_path);
     for (i, value) in list.iter().enumerate() {
-        let path = Path::Index(&list_path, i);
-        let index = out.next_index();
-        if let Err(e) = f(value, path, index, out) {
-            out.error(index, &path.render(), &e);
-        }
+        one_item(value, Path::Index(&list_path, i), out, &mut f);
+    }
+}
+
+/// Runs `f` for one source item: assigns its index and turns its error into an [`ItemError`].
+pub(crate) fn one_item<'v, 'a>(
+    value: &'v Value<'a>,
+    path: Path<'_>,
+    out: &mut Output<'a>,
+    f: impl FnOnce(&'v Value<'a>, Path<'_>, usize, &mut Output<'a>) -> Result<(), Error>,
+) {
+    let index = out.next_index();
+    if let Err(e) = f(value, path, index, out) {
+        out.error(index, &path.render(), &e);
     }
 }
 

@@ -10,7 +10,7 @@
 //! events of a raw stream carry nothing and are passed over.
 
 use crate::decode::stix::{self, Context};
-use crate::decode::{Output, absorb, each_item, shape_error};
+use crate::decode::{Output, absorb, each_item, one_item, shape_error};
 use crate::error::{Code, Error, quote};
 use crate::json::{Obj, Path, Value, expected, join_index};
 use crate::model::{Event, Format};
@@ -42,10 +42,7 @@ pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<
             Ok(())
         }
         Value::Object(_) => {
-            let index = out.next_index();
-            if let Err(e) = decode_event(root, Path::Text(path), index, out) {
-                out.error(index, path, &e);
-            }
+            one_item(root, Path::Text(path), out, decode_event);
             Ok(())
         }
         other => Err(shape_error(Format::Opencti, other, path)),

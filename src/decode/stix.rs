@@ -17,7 +17,7 @@ use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use crate::decode::tlp::Markings;
-use crate::decode::{Output, each_item, shape_error};
+use crate::decode::{Output, each_item, one_item, shape_error};
 use crate::error::{Code, Error, quote};
 use crate::json::{Obj, Path, Value, expected, join_index, join_key};
 use crate::model::{
@@ -156,10 +156,9 @@ pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<
         }
         Value::Object(_) if looks_like(root) => {
             let ctx = Context::standalone(Format::Stix, None);
-            let index = out.next_index();
-            if let Err(e) = decode_object(&ctx, root, Path::Text(path), index, out) {
-                out.error(index, path, &e);
-            }
+            one_item(root, Path::Text(path), out, |object, path, index, out| {
+                decode_object(&ctx, object, path, index, out)
+            });
             Ok(())
         }
         Value::Array(objects) => {

@@ -25,7 +25,7 @@
 
 use std::borrow::Cow;
 
-use crate::decode::{Output, each_item, shape_error};
+use crate::decode::{Output, each_item, one_item, shape_error};
 use crate::error::{Code, Error, quote};
 use crate::json::{Obj, Path, Value, join_index, join_key};
 use crate::model::{
@@ -106,21 +106,13 @@ pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<
             let data_path = envelope.key_path("data");
             match envelope.get("data") {
                 Some(Value::Array(items)) => each_item(items, &data_path, out, indicator),
-                Some(single) => {
-                    let index = out.next_index();
-                    if let Err(e) = indicator(single, Path::Text(&data_path), index, out) {
-                        out.error(index, &data_path, &e);
-                    }
-                }
+                Some(single) => one_item(single, Path::Text(&data_path), out, indicator),
                 None => {}
             }
             Ok(())
         }
         Value::Object(_) => {
-            let index = out.next_index();
-            if let Err(e) = indicator(root, Path::Text(path), index, out) {
-                out.error(index, path, &e);
-            }
+            one_item(root, Path::Text(path), out, indicator);
             Ok(())
         }
         other => Err(shape_error(Format::Threatconnect, other, path)),
