@@ -17,7 +17,7 @@
 //! | `email`, `email-src`, `email-dst` | email |
 //! | `email-subject` | email-subject |
 //! | `AS` | asn |
-//! | `regkey`, `regkey\|value` | registry-key |
+//! | `regkey`, `regkey\|value` (the key; the value's data is not matched on) | registry-key |
 //! | `x509-fingerprint-md5` / `-sha1` / `-sha256` | certificate |
 //!
 //! Tags (attribute tags first, then the event's): `tlp:*` → TLP (the attribute's wins over the
@@ -325,10 +325,9 @@ fn observables(kind: &str, raw: &str) -> Result<Vec<Result<Observable, Error>>, 
         "email-subject" => vec![normalize::observable(ObservableType::EmailSubject, None, raw)],
         "AS" => vec![normalize::observable(ObservableType::Asn, None, raw)],
         "regkey" => vec![normalize::observable(ObservableType::RegistryKey, None, raw)],
-        "regkey|value" => vec![normalize::observable(ObservableType::RegistryKey, None, &first(raw)).map(|mut o| {
-            o.value_name = second(raw).filter(|v| !v.trim().is_empty());
-            o
-        })],
+        // The part after `|` is the value's data, which no destination matches on: the key is the
+        // observable.
+        "regkey|value" => vec![normalize::observable(ObservableType::RegistryKey, None, &first(raw))],
         "x509-fingerprint-md5" => vec![hash_of(ObservableType::Certificate, HashAlgorithm::Md5, raw)],
         "x509-fingerprint-sha1" => vec![hash_of(ObservableType::Certificate, HashAlgorithm::Sha1, raw)],
         "x509-fingerprint-sha256" => vec![hash_of(ObservableType::Certificate, HashAlgorithm::Sha256, raw)],
