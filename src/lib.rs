@@ -10,13 +10,19 @@
 //! - [`decode`]: every input format into the canonical [`model`].
 //! - [`pattern`]: the STIX 2.1 patterning grammar, printer, and observable extraction.
 //! - [`normalize`]: validation and canonical forms of observable values.
+//! - [`cloud`]: login, API and token-scope hosts per Microsoft cloud.
+//! - [`ids`]: deterministic ids (name-based UUID version 5).
+//! - [`interpret`]: HTTP responses of the Microsoft APIs into per-item outcomes.
 //! - [`model`], [`time`], [`error`]: the shared vocabulary.
 //! - `boundary` (wasm32 only): the one module that knows about wasm-bindgen.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
+pub mod cloud;
 pub mod decode;
 pub mod error;
+pub mod ids;
+pub mod interpret;
 pub(crate) mod json;
 pub mod model;
 pub mod normalize;

@@ -1,0 +1,1 @@
+//! Turning HTTP responses into per-item outcomes (being written).
