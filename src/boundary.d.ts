@@ -1,7 +1,7 @@
 
 /** A stable machine-readable error kind, on every thrown error (`err.code`) and item error. */
 export type ErrorCode =
-  | "json" | "shape" | "too_large" | "pattern" | "value" | "missing" | "type" | "unsupported" | "options";
+  | "json" | "shape" | "too_large" | "pattern" | "value" | "missing" | "type" | "unsupported" | "options" | "config";
 
 /** What every function of this package throws: an `Error` with a stable `code`. */
 export interface RelayError extends Error {
@@ -10,7 +10,31 @@ export interface RelayError extends Error {
   path?: string;
   /** Character offset inside a STIX pattern. */
   offset?: number;
+  /** With `code: "config"`: every problem of the configuration. */
+  errors?: ConfigError[];
 }
+
+/** One problem of a configuration: where (`destinations[1].defender.quota_reserve`) and how to fix it. */
+export interface ConfigError {
+  path: string;
+  message: string;
+}
+
+/** The relay's configuration (README, "Configuration"): JSON with snake_case keys. */
+export interface RelayConfig {
+  source_system?: string;
+  policy?: Record<string, unknown>;
+  destinations: Array<{
+    name: string;
+    type: "sentinel" | "defender" | "graph";
+    tenant: string;
+    credential: { secret: string } | { certificate: string } | { managed_identity: true | { client_id: string } };
+    [key: string]: unknown;
+  }>;
+}
+
+/** The effective configuration: every default filled in, policies merged, endpoints resolved. */
+export type EffectiveConfig = Record<string, unknown>;
 
 export type Format = "stix" | "opencti" | "threatconnect" | "misp" | "envelope";
 export type Tlp = "clear" | "green" | "amber" | "amber+strict" | "red";

@@ -38,6 +38,69 @@ extern "C" {
     pub type ParsePatternOptionsJs;
     #[wasm_bindgen(typescript_type = "string | unknown")]
     pub type PayloadJs;
+    #[wasm_bindgen(typescript_type = "RelayConfig | string")]
+    pub type ConfigJs;
+    #[wasm_bindgen(typescript_type = "{ errors: ConfigError[] }")]
+    pub type ValidationJs;
+    #[wasm_bindgen(typescript_type = "EffectiveConfig")]
+    pub type EffectiveConfigJs;
+}
+
+/// A relay: a validated configuration, ready to plan deliveries (`plan` and `interpret` arrive
+/// with the policy and destination mappings).
+#[wasm_bindgen]
+pub struct Relay {
+    config: crate::config::Config,
+}
+
+#[wasm_bindgen]
+impl Relay {
+    /// Validates `config` (a parsed value or JSON text); throws an error with `code: "config"` and
+    /// `errors: [{path, message}]` listing every problem.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: ConfigJs) -> Result<Relay, JsValue> {
+        let text = config_text(&config)?;
+        match crate::config::parse(&text) {
+            Ok(config) => Ok(Self { config }),
+            Err(errors) => {
+                let err = throwable(&Error::new(Code::Config, errors.to_string()));
+                let list = to_js(&errors.errors)?;
+                let _ = Reflect::set(&err, &JsValue::from_str("errors"), &list);
+                Err(err)
+            }
+        }
+    }
+
+    /// The same check without throwing: `{errors: [{path, message}]}`, empty when valid.
+    #[wasm_bindgen(js_name = validateConfig)]
+    pub fn validate_config(config: ConfigJs) -> Result<ValidationJs, JsValue> {
+        let text = config_text(&config)?;
+        let errors = crate::config::parse(&text).err().map(|e| e.errors).unwrap_or_default();
+        to_js(&serde_json::json!({ "errors": errors })).map(JsCast::unchecked_into)
+    }
+
+    /// The effective configuration: defaults filled in, policies merged, endpoints resolved.
+    #[wasm_bindgen(getter)]
+    pub fn config(&self) -> Result<EffectiveConfigJs, JsValue> {
+        to_js(&self.config).map(JsCast::unchecked_into)
+    }
+}
+
+/// A config as JSON text: a string as is, anything else through `JSON.stringify`.
+fn config_text(config: &JsValue) -> Result<String, JsValue> {
+    if let Some(text) = config.as_string() {
+        return Ok(text);
+    }
+    if config.is_undefined() || config.is_null() {
+        return Err(throwable(&Error::new(
+            Code::Config,
+            "missing configuration: expected a config object or its JSON text",
+        )));
+    }
+    JSON::stringify(config)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| throwable(&Error::new(Code::Config, "configuration cannot be turned into JSON")))
 }
 
 /// The crate version.

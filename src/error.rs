@@ -38,6 +38,8 @@ pub enum Code {
     Unsupported,
     /// The options passed to a call are invalid.
     Options,
+    /// The relay's configuration is invalid (the thrown error lists every problem).
+    Config,
 }
 
 impl Code {
@@ -53,6 +55,7 @@ impl Code {
             Self::Type => "type",
             Self::Unsupported => "unsupported",
             Self::Options => "options",
+            Self::Config => "config",
         }
     }
 }

@@ -10,6 +10,7 @@
 //! - [`decode`]: every input format into the canonical [`model`].
 //! - [`pattern`]: the STIX 2.1 patterning grammar, printer, and observable extraction.
 //! - [`normalize`]: validation and canonical forms of observable values.
+//! - [`config`]: the relay's configuration, validated with every problem reported.
 //! - [`cloud`]: login, API and token-scope hosts per Microsoft cloud.
 //! - [`ids`]: deterministic ids (name-based UUID version 5).
 //! - [`interpret`]: HTTP responses of the Microsoft APIs into per-item outcomes.
@@ -19,6 +20,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
 pub mod cloud;
+pub mod config;
 pub mod decode;
 pub mod error;
 pub mod ids;

@@ -36,7 +36,7 @@ function thrown(fn) {
 }
 
 test("exports exactly the documented functions", () => {
-  for (const name of ["version", "parsePattern", "decode"]) {
+  for (const name of ["version", "parsePattern", "decode", "Relay"]) {
     assert.equal(typeof pkg[name], "function", name);
   }
 });
@@ -137,4 +137,42 @@ test("TypeScript definitions ship with the package", () => {
   for (const name of ["export function version(): string", "export function parsePattern(", "export function decode(", "interface Indicator", "interface DecodeResult", "interface PatternReport", "interface RelayError"]) {
     assert.ok(dts.includes(name), `${name} missing from pkg/ti_relay.d.ts`);
   }
+});
+
+const minimalConfig = {
+  destinations: [
+    {
+      name: "sentinel-prod",
+      type: "sentinel",
+      tenant: "contoso.onmicrosoft.com",
+      client_id: "11111111-2222-3333-4444-555555555555",
+      credential: { secret: "SENTINEL_CLIENT_SECRET" },
+      sentinel: { workspace_id: "66666666-7777-8888-9999-000000000000" },
+    },
+  ],
+};
+
+test("new Relay(config) validates; the effective config has defaults and endpoints", () => {
+  const relay = new pkg.Relay(minimalConfig);
+  const effective = relay.config;
+  assertPlainJson(effective);
+  assert.equal(effective.destinations[0].name, "sentinel-prod");
+  assert.equal(effective.destinations[0].endpoint.api_base_url, "https://api.ti.sentinel.azure.com");
+  assert.deepEqual(new pkg.Relay(JSON.stringify(minimalConfig)).config, effective);
+});
+
+test("new Relay throws code config with every problem; validateConfig returns them", () => {
+  const bad = structuredClone(minimalConfig);
+  bad.destinations[0].credential = { secret: "Abc8Q~verySecretLookingValue1234567890xyz" };
+  bad.destinations[0].sentinel.workspace_id = "nope";
+  bad.policy = { min_scroe: 50 };
+  const err = thrown(() => new pkg.Relay(bad));
+  assert.equal(err.code, "config");
+  assert.ok(Array.isArray(err.errors) && err.errors.length === 3, JSON.stringify(err.errors));
+  for (const e of err.errors) assert.deepEqual(Object.keys(e).sort(), ["message", "path"]);
+  assert.ok(!JSON.stringify(err.errors).includes("verySecretLooking"), "a secret value was echoed");
+  assert.ok(!err.message.includes("verySecretLooking"), "a secret value was echoed");
+  assert.deepEqual(pkg.Relay.validateConfig(bad), { errors: err.errors });
+  assert.deepEqual(pkg.Relay.validateConfig(minimalConfig), { errors: [] });
+  assert.equal(thrown(() => new pkg.Relay(undefined)).code, "config");
 });
