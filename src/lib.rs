@@ -10,6 +10,7 @@
 //! - [`decode`]: every input format into the canonical [`model`].
 //! - [`pattern`]: the STIX 2.1 patterning grammar, printer, and observable extraction.
 //! - [`normalize`]: validation and canonical forms of observable values.
+//! - [`policy`]: one verdict per item and destination, with a reason code for every skip.
 //! - [`config`]: the relay's configuration, validated with every problem reported.
 //! - [`cloud`]: login, API and token-scope hosts per Microsoft cloud.
 //! - [`ids`]: deterministic ids (name-based UUID version 5).
@@ -29,6 +30,7 @@ pub(crate) mod json;
 pub mod model;
 pub mod normalize;
 pub mod pattern;
+pub mod policy;
 pub mod time;
 
 #[cfg(target_arch = "wasm32")]
