@@ -14,8 +14,9 @@ STEP         := scripts/step.sh
 WASM_TARGET  := wasm32-unknown-unknown
 WASM_OUT     := target/$(WASM_TARGET)/release/ti_relay.wasm
 PKG_WASM     := pkg/ti_relay_bg.wasm
-# The size budget: pkg/ti_relay_bg.wasm gzipped (-9) may not exceed 250 KB.
-WASM_GZIP_LIMIT := 250000
+# The size budget: pkg/ti_relay_bg.wasm gzipped (-9) may not exceed 300 KB (the budget since the
+# policy, mappings and planner joined the decoders; it was 250 KB for the decoders alone).
+WASM_GZIP_LIMIT := 300000
 # A hung node test (toolchain.md trap 5) is killed after this many seconds.
 NODE_TEST_TIMEOUT := 600
 FUZZ_SECONDS ?= 300
@@ -49,7 +50,7 @@ build: tools ## Build the wasm package into pkg/ (cargo release build + wasm-bin
 	@rm -rf pkg
 	@$(STEP) "wasm-bindgen --target web" $(WASM_BINDGEN) --target web --remove-name-section --remove-producers-section --out-dir pkg $(WASM_OUT)
 
-size: ## Size gate: fail if pkg/ti_relay_bg.wasm gzipped exceeds 250,000 bytes
+size: ## Size gate: fail if pkg/ti_relay_bg.wasm gzipped exceeds 300,000 bytes
 	@$(STEP) "wasm size gate" scripts/size-gate.sh $(PKG_WASM) $(WASM_GZIP_LIMIT)
 
 node-test: tools ## Node tests of the package (tests/node/*.test.mjs, Node >= 22)

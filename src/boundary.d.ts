@@ -196,3 +196,61 @@ export interface PatternReport {
   /** Observables whose values are invalid. */
   errors: { code: ErrorCode; message: string }[];
 }
+
+/** What the host knows: `now` is required by `plan`. */
+export interface PlanFacts {
+  /** RFC 3339, e.g. `2025-06-01T12:00:00Z`. */
+  now: string;
+  /** Defender's active-indicator count: one number for every Defender destination, or per destination name. */
+  defenderActive?: number | Record<string, number>;
+}
+
+export type VerdictName = "upsert" | "remove" | "skip";
+
+/** Skip reasons: `not_atomic`, `type`, `tlp`, `detection`, `not_modified`, `score`, `confidence`,
+ * `threat_rating`, `false_positives`, `filtered_tag`, `owner`, `expired`, `action`, `duplicate`,
+ * `quota`, `disabled`, `invalid_value`. */
+export type SkipReason = string;
+
+export interface PlanItem {
+  key: string;
+  format: Format;
+  source_id: string | null;
+  observable: { type: ObservableType; value: string } | null;
+  verdicts: { destination: string; verdict: VerdictName; reason?: SkipReason; message?: string }[];
+}
+
+/** One HTTP request, exactly as to send it (add `Authorization: Bearer <token for audience>`). */
+export interface PlannedRequest {
+  id: string;
+  destination: string;
+  op: "sentinel-upload" | "defender-import" | "defender-lookup" | "defender-batch-delete" | "graph-submit" | "graph-delete";
+  method: "GET" | "POST";
+  url: string;
+  /** The token scope to request. */
+  audience: string;
+  headers: Record<string, string>;
+  /** The exact JSON text to send, or null for a GET. */
+  body: string | null;
+  /** Keys of the items this request carries. */
+  items: string[];
+  /** The rate-limit class: `<limit>:<tenant>:<client id>`. */
+  limit: string;
+}
+
+export interface Plan {
+  items: PlanItem[];
+  requests: PlannedRequest[];
+  errors: ItemError[];
+}
+
+export type Outcome =
+  | { outcome: "accepted" }
+  | { outcome: "rejected"; message: string }
+  | { outcome: "retry"; after_ms?: number; message: string };
+
+export interface Interpretation {
+  items: ({ key: string } & Outcome)[];
+  retry_after_ms?: number;
+  follow_up: PlannedRequest[];
+}

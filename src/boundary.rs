@@ -44,6 +44,12 @@ extern "C" {
     pub type ValidationJs;
     #[wasm_bindgen(typescript_type = "EffectiveConfig")]
     pub type EffectiveConfigJs;
+    #[wasm_bindgen(typescript_type = "PlanFacts")]
+    pub type FactsJs;
+    #[wasm_bindgen(typescript_type = "Plan")]
+    pub type PlanJs;
+    #[wasm_bindgen(typescript_type = "Interpretation")]
+    pub type InterpretationJs;
 }
 
 /// A relay: a validated configuration, ready to plan deliveries (`plan` and `interpret` arrive
@@ -79,11 +85,158 @@ impl Relay {
         to_js(&serde_json::json!({ "errors": errors })).map(JsCast::unchecked_into)
     }
 
+    /// Plans `payload` for every destination: per-item verdicts and the exact requests to send.
+    /// `facts.now` (RFC 3339) is required; `facts.defenderActive` is the tenant's active-indicator
+    /// count (a number for every Defender destination, or `{name: count}`).
+    pub fn plan(&self, payload: PayloadJs, facts: FactsJs) -> Result<PlanJs, JsValue> {
+        let text = payload_text(&payload)?;
+        let facts = plan_facts(facts.unchecked_into())?;
+        let plan = crate::plan::plan(&self.config, &text, &facts).map_err(|e| throwable(&e))?;
+        to_js(&plan).map(JsCast::unchecked_into)
+    }
+
+    /// Interprets the response to one planned request: `{items: [{key, outcome, message?}],
+    /// retry_after_ms?, follow_up: [request]}`. `response` is `{status, headers, body}`.
+    pub fn interpret(
+        &self,
+        request: JsValue,
+        response: JsValue,
+        facts: Option<FactsJs>,
+    ) -> Result<InterpretationJs, JsValue> {
+        let request_text = JSON::stringify(&request)
+            .ok()
+            .and_then(|s| s.as_string())
+            .ok_or_else(|| throwable(&Error::new(Code::Options, "expected the request object from `plan`")))?;
+        let request: crate::plan::Request = serde_json::from_str(&request_text).map_err(|e| {
+            throwable(
+                &Error::new(Code::Options, format!("expected a request object from `plan`: {e}")).at_path("request"),
+            )
+        })?;
+        let now = match facts {
+            Some(f) => plan_facts_optional(f.unchecked_into())?.now,
+            None => None,
+        };
+        let (status, headers, body) = response_parts(response)?;
+        let response = crate::interpret::Response {
+            status,
+            headers: &headers,
+            body: &body,
+            now_ms: now.map(crate::time::Timestamp::unix_millis),
+        };
+        let interpretation = crate::plan::interpret(&self.config, &request, &response).map_err(|e| throwable(&e))?;
+        to_js(&interpretation).map(JsCast::unchecked_into)
+    }
+
     /// The effective configuration: defaults filled in, policies merged, endpoints resolved.
     #[wasm_bindgen(getter)]
     pub fn config(&self) -> Result<EffectiveConfigJs, JsValue> {
         to_js(&self.config).map(JsCast::unchecked_into)
     }
+}
+
+fn plan_facts(facts: JsValue) -> Result<crate::plan::PlanFacts, JsValue> {
+    let parsed = plan_facts_optional(facts)?;
+    if parsed.now.is_none() {
+        return Err(throwable(
+            &Error::new(
+                Code::Missing,
+                "missing `facts.now`: expected the current time as RFC 3339, like `2025-06-01T12:00:00Z`",
+            )
+            .at_path("facts.now"),
+        ));
+    }
+    Ok(parsed)
+}
+
+fn plan_facts_optional(facts: JsValue) -> Result<crate::plan::PlanFacts, JsValue> {
+    let mut out = crate::plan::PlanFacts::default();
+    let Some(value) = options_value(Some(facts))? else { return Ok(out) };
+    let obj = Obj::new(&value, "facts").map_err(|e| throwable(&options_error(e)))?;
+    check_keys(&obj, &["now", "defenderActive"])?;
+    out.now = obj.timestamp("now").map_err(|e| throwable(&options_error(e)))?;
+    match obj.get("defenderActive") {
+        None => {}
+        Some(Value::Number(n)) => {
+            let count = n.as_i64().and_then(|c| u32::try_from(c).ok()).ok_or_else(|| {
+                throwable(
+                    &Error::new(Code::Options, format!("invalid defenderActive `{n}`: expected a whole number ≥ 0"))
+                        .at_path("facts.defenderActive"),
+                )
+            })?;
+            out.defender_active.insert(String::new(), count);
+        }
+        Some(Value::Object(fields)) => {
+            for (name, count) in fields {
+                let count = match count {
+                    Value::Number(n) => n.as_i64().and_then(|c| u32::try_from(c).ok()),
+                    _ => None,
+                }
+                .ok_or_else(|| {
+                    throwable(
+                        &Error::new(Code::Options, "expected a whole number ≥ 0")
+                            .at_path(format!("facts.defenderActive.{name}")),
+                    )
+                })?;
+                out.defender_active.insert(name.to_string(), count);
+            }
+        }
+        Some(_) => {
+            return Err(throwable(
+                &Error::new(Code::Options, "expected a number, or an object of numbers by destination name")
+                    .at_path("facts.defenderActive"),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// A response's status, headers and body.
+type ResponseParts = (u16, Vec<(String, String)>, String);
+
+/// `{status, headers, body}`: headers as an object or as `[name, value]` pairs; body as text.
+fn response_parts(response: JsValue) -> Result<ResponseParts, JsValue> {
+    let value = options_value(Some(response))?
+        .ok_or_else(|| throwable(&Error::new(Code::Options, "missing response: expected `{status, headers, body}`")))?;
+    let obj = Obj::new(&value, "response").map_err(|e| throwable(&options_error(e)))?;
+    check_keys(&obj, &["status", "headers", "body"])?;
+    let status = obj
+        .number("status")
+        .map_err(|e| throwable(&options_error(e)))?
+        .filter(|s| (0.0..1000.0).contains(s) && s.fract() == 0.0)
+        .ok_or_else(|| {
+            throwable(
+                &Error::new(Code::Options, "expected `status` as an HTTP status code (0 for a network failure)")
+                    .at_path("response.status"),
+            )
+        })?;
+    let mut headers = Vec::new();
+    match obj.get("headers") {
+        None => {}
+        Some(Value::Object(fields)) => {
+            for (name, v) in fields {
+                if let Value::String(text) = v {
+                    headers.push((name.to_string(), text.to_string()));
+                }
+            }
+        }
+        Some(Value::Array(pairs)) => {
+            for pair in pairs {
+                if let Value::Array(kv) = pair
+                    && let (Some(Value::String(k)), Some(Value::String(v))) = (kv.first(), kv.get(1))
+                {
+                    headers.push((k.to_string(), v.to_string()));
+                }
+            }
+        }
+        Some(_) => {
+            return Err(throwable(
+                &Error::new(Code::Options, "expected `headers` as an object or `[name, value]` pairs")
+                    .at_path("response.headers"),
+            ));
+        }
+    }
+    let body = obj.str("body").map_err(|e| throwable(&options_error(e)))?.unwrap_or_default().to_owned();
+    Ok((status as u16, headers, body))
 }
 
 /// A config as JSON text: a string as is, anything else through `JSON.stringify`.

@@ -10,6 +10,8 @@
 //! - [`decode`]: every input format into the canonical [`model`].
 //! - [`pattern`]: the STIX 2.1 patterning grammar, printer, and observable extraction.
 //! - [`normalize`]: validation and canonical forms of observable values.
+//! - [`destinations`]: items into Sentinel STIX objects, Defender indicators, Graph tiIndicators.
+//! - [`plan`]: payload + config + now → verdicts and exact HTTP requests; responses → outcomes.
 //! - [`policy`]: one verdict per item and destination, with a reason code for every skip.
 //! - [`config`]: the relay's configuration, validated with every problem reported.
 //! - [`cloud`]: login, API and token-scope hosts per Microsoft cloud.
@@ -23,6 +25,7 @@
 pub mod cloud;
 pub mod config;
 pub mod decode;
+pub mod destinations;
 pub mod error;
 pub mod ids;
 pub mod interpret;
@@ -30,6 +33,7 @@ pub(crate) mod json;
 pub mod model;
 pub mod normalize;
 pub mod pattern;
+pub mod plan;
 pub mod policy;
 pub mod time;
 

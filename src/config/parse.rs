@@ -273,7 +273,7 @@ pub(super) fn looks_like_secret(s: &str) -> bool {
     }
     let odd = s.chars().any(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')));
     s.contains('~')
-        || len > 64
+        || len > 128
         || (odd && len >= 16)
         || (len >= 16 && lower && upper && digit && entropy(s) >= 3.9)
         || (hex >= 32 && digit)
@@ -454,12 +454,13 @@ fn destination(
         });
 
     let credential = credential(cx, d, kind);
-    let system_assigned = matches!(credential, Some(Credential::ManagedIdentity { client_id: None }));
+    // A managed identity (system- or user-assigned) needs no app registration's client id.
+    let system_assigned = matches!(credential, Some(Credential::ManagedIdentity { .. }));
     let client_id = if d.get("client_id").is_none() {
         if !system_assigned && credential.is_some() {
             cx.err(
                 d.key("client_id"),
-                "missing key `client_id`: add the app registration's client id (a GUID); only a system-assigned managed identity needs none",
+                "missing key `client_id`: add the app registration's client id (a GUID); only a managed identity needs none",
             );
         }
         None

@@ -261,7 +261,7 @@ fn one_error_each() {
         (
             config(&[without(defender(), "/client_id")]),
             "destinations[0].client_id",
-            "missing key `client_id`: add the app registration's client id (a GUID); only a system-assigned managed identity needs none",
+            "missing key `client_id`: add the app registration's client id (a GUID); only a managed identity needs none",
         ),
         (
             config(&[with(defender(), "/client_id", json!("abc"))]),
@@ -338,11 +338,6 @@ fn one_error_each() {
             config(&[with(graph(), "/credential", json!({"managed_identity": {"client_id": "x"}}))]),
             "destinations[0].credential.managed_identity.client_id",
             "invalid client id `x`: expected a GUID like `00000000-0000-0000-0000-000000000000`",
-        ),
-        (
-            config(&[with(graph(), "/credential", json!({"managed_identity": {"client_id": GUID}}))]),
-            "destinations[0].client_id",
-            "missing key `client_id`: add the app registration's client id (a GUID); only a system-assigned managed identity needs none",
         ),
         // Sections.
         (
@@ -672,7 +667,7 @@ fn secret_values_are_refused_and_never_echoed() {
         "kR9vT2mXz8LpQw4nB7yC",                     // high entropy, mixed case and digits
         "3f9a1c0e7b2d4a6f8e0c1b3d5a7f9e2c",         // 32 hex digits
         "c3VwZXIgc2VjcmV0IHZhbHVlIGhlcmU=",         // base64
-        "a_very_long_name_that_goes_on_and_on_and_on_and_on_and_on_and_on_and_on", // > 64 characters
+        "a_very_long_name_that_goes_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_x", // > 128 characters
     ];
     for secret in secrets {
         for key in ["secret", "certificate"] {
@@ -797,4 +792,16 @@ fn helpers() {
     assert!(is_host("contoso.onmicrosoft.com") && !is_host("contoso") && !is_host("-a.com"));
     assert!(is_https_url("https://a.example.com:8443/x", false) && !is_https_url("https://a.example.com/", false));
     assert!(is_https_url("https://a.example.com/", true));
+}
+
+#[test]
+fn a_managed_identity_needs_no_app_client_id() {
+    let user_assigned = ok(&config(&[with(graph(), "/credential", json!({"managed_identity": {"client_id": GUID}}))]));
+    let d = &user_assigned.destinations[0];
+    assert_eq!(d.client_id, None);
+    assert_eq!(d.credential, Credential::ManagedIdentity { client_id: Some(GUID.to_owned()) });
+    // A 65–128 character name is a name, not a secret.
+    let long = "SENTINEL_CLIENT_SECRET_FOR_THE_PRODUCTION_WORKSPACE_IN_WEST_EUROPE_2026";
+    assert!(long.len() > 64);
+    ok(&config(&[with(sentinel(), "/credential", json!({ "secret": long }))]));
 }

@@ -1,0 +1,13 @@
+//! Mappings: one item, with its policy [`Decision`](crate::policy::Decision), into the exact object
+//! each destination API takes (SPEC §6; reference/microsoft-apis.md §1–§3).
+//!
+//! Every module exposes the same shape: `map(item, decision, destination)` (Sentinel also takes
+//! `now`, for the `modified` of a revocation) returns a
+//! `#[derive(Serialize)]` object borrowing from the item, or a sentence saying why the item
+//! cannot be made valid for that API (the planner turns it into a `skip` with reason
+//! `invalid_value`, so no request the API would reject is ever sent). Batching, request URLs,
+//! headers and rate-limit classes belong to the planner, not here.
+
+pub mod defender;
+pub mod graph;
+pub mod sentinel;
