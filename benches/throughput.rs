@@ -182,5 +182,93 @@ fn main() -> Result<(), Box<dyn Error>> {
             thousands(STIX_BUDGET)
         );
     }
+    plan_bench(&dir, &corpora, quick)
+}
+
+/// Three destinations, one of each type, every indicator type and TLP allowed where the API takes
+/// it: the plan's full work for every item.
+const PLAN_CONFIG: &str = r#"{"destinations": [
+  {"name": "sentinel", "type": "sentinel", "tenant": "contoso.onmicrosoft.com", "client_id": "11111111-2222-3333-4444-555555555555",
+   "credential": {"secret": "S"}, "sentinel": {"workspace_id": "66666666-7777-8888-9999-000000000000"}, "policy": {"tlp_ceiling": "red"}},
+  {"name": "defender", "type": "defender", "tenant": "contoso.onmicrosoft.com", "client_id": "11111111-2222-3333-4444-555555555555",
+   "credential": {"secret": "D"}, "policy": {"tlp_ceiling": "red"}},
+  {"name": "graph", "type": "graph", "tenant": "contoso.onmicrosoft.com", "client_id": "11111111-2222-3333-4444-555555555555",
+   "credential": {"secret": "G"}, "policy": {"tlp_ceiling": "red"}}
+]}"#;
+const PLAN_NOW: &str = "2025-06-01T00:00:00Z";
+/// Budgets (issue 3): ≥ 200,000 indicators/s natively for the 10k corpus to three destinations.
+const PLAN_BUDGET: f64 = 200_000.0;
+
+fn time_runs(quick: bool, mut f: impl FnMut()) -> (usize, Duration, Duration) {
+    if !quick {
+        let warm = Instant::now();
+        while warm.elapsed() < WARMUP {
+            f();
+        }
+    }
+    let mut times = Vec::new();
+    let start = Instant::now();
+    while times.is_empty() || (!quick && (start.elapsed() < MIN_TIME || times.len() < MIN_RUNS)) {
+        let t = Instant::now();
+        f();
+        times.push(t.elapsed());
+    }
+    times.sort_unstable();
+    (times.len(), times.first().copied().unwrap_or_default(), times.get(times.len() / 2).copied().unwrap_or_default())
+}
+
+fn plan_bench(dir: &std::path::Path, corpora: &[corpus::Corpus], quick: bool) -> Result<(), Box<dyn Error>> {
+    use ti_relay::plan::{PlanFacts, plan};
+    let config = ti_relay::config::parse(PLAN_CONFIG)?;
+    let facts = PlanFacts { now: Some(ti_relay::time::Timestamp::parse(PLAN_NOW)?), ..PlanFacts::default() };
+    std::fs::write(dir.join("plan-config.json"), PLAN_CONFIG)?;
+    println!("\nnative plan throughput (ti_relay::plan::plan, 3 destinations: sentinel, defender, graph)");
+    println!(
+        "{:<14} {:>10} {:>8} {:>9} {:>5} {:>10} {:>13}",
+        "format", "indicators", "items", "requests", "runs", "median ms", "median ind/s"
+    );
+    let mut stix_rate = None;
+    for c in corpora {
+        let first = plan(&config, &c.text, &facts)?;
+        let (runs, _, median) = time_runs(quick, || {
+            black_box(plan(&config, black_box(&c.text), &facts).map_or(0, |p| p.requests.len()));
+        });
+        let rate = per_sec(c.indicators, median);
+        if c.format == "stix" {
+            stix_rate = Some(rate);
+        }
+        println!(
+            "{:<14} {:>10} {:>8} {:>9} {:>5} {:>10.1} {:>13}",
+            c.format,
+            c.indicators,
+            first.items.len(),
+            first.requests.len(),
+            runs,
+            median.as_secs_f64() * 1e3,
+            thousands(rate)
+        );
+    }
+    if let Some(rate) = stix_rate {
+        let verdict = if rate >= PLAN_BUDGET { "within" } else { "OVER" };
+        println!(
+            "budget: plan of the mixed STIX corpus {} indicators/s vs >= {}: {verdict} budget",
+            thousands(rate),
+            thousands(PLAN_BUDGET)
+        );
+    }
+    // A 100-indicator OpenCTI webhook payload: the first 100 events of the corpus.
+    if let Some(opencti) = corpora.iter().find(|c| c.format == "opencti") {
+        let events: Vec<serde_json::Value> = serde_json::from_str(&opencti.text)?;
+        let hundred = serde_json::to_string(&events.iter().take(100).collect::<Vec<_>>())?;
+        std::fs::write(dir.join("opencti-100.json"), &hundred)?;
+        let (runs, best, median) = time_runs(quick, || {
+            black_box(plan(&config, black_box(&hundred), &facts).map_or(0, |p| p.requests.len()));
+        });
+        println!(
+            "plan of a 100-indicator OpenCTI payload to 3 destinations: median {:.3} ms, best {:.3} ms ({runs} runs)",
+            median.as_secs_f64() * 1e3,
+            best.as_secs_f64() * 1e3
+        );
+    }
     Ok(())
 }

@@ -236,6 +236,8 @@ export interface PlannedRequest {
   items: string[];
   /** The rate-limit class: `<limit>:<tenant>:<client id>`. */
   limit: string;
+  /** Present and true when the destination's policy says `dry_run`: show it, do not send it. */
+  dry_run?: boolean;
 }
 
 export interface Plan {

@@ -46,13 +46,24 @@ impl Uuid {
 /// Lower-case `8-4-4-4-12` hex.
 impl fmt::Display for Uuid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [0u8; 36];
+        let mut at = 0;
         for (i, b) in self.0.iter().enumerate() {
             if matches!(i, 4 | 6 | 8 | 10) {
-                f.write_str("-")?;
+                if let Some(slot) = text.get_mut(at) {
+                    *slot = b'-';
+                }
+                at += 1;
             }
-            write!(f, "{b:02x}")?;
+            for nibble in [b >> 4, b & 0x0f] {
+                if let (Some(slot), Some(digit)) = (text.get_mut(at), HEX.get(usize::from(nibble))) {
+                    *slot = *digit;
+                }
+                at += 1;
+            }
         }
-        Ok(())
+        f.write_str(std::str::from_utf8(&text).unwrap_or_default())
     }
 }
 
@@ -94,11 +105,18 @@ impl Sha1 {
 
     fn finish(mut self) -> [u8; 20] {
         let bits = self.length.wrapping_mul(8);
-        self.update(&[0x80]);
-        while self.filled != 56 {
-            self.update(&[0]);
+        // 0x80, zeros up to 56 mod 64, then the bit length: one or two blocks, written at once.
+        let pad_len = if self.filled < 56 { 56 - self.filled } else { 120 - self.filled };
+        let mut pad = [0u8; 72];
+        if let Some(first) = pad.first_mut() {
+            *first = 0x80;
         }
-        self.update(&bits.to_be_bytes());
+        if let Some(tail) = pad.get_mut(pad_len..pad_len + 8) {
+            tail.copy_from_slice(&bits.to_be_bytes());
+        }
+        let length = self.length;
+        self.update(pad.get(..pad_len + 8).unwrap_or(&[]));
+        self.length = length;
         let mut out = [0u8; 20];
         for (chunk, word) in out.chunks_exact_mut(4).zip(self.state) {
             chunk.copy_from_slice(&word.to_be_bytes());
@@ -107,33 +125,36 @@ impl Sha1 {
     }
 
     // The names of FIPS 180-4 (`w`, `a`..`e`, `f`, `k`, `t`), so the code reads against the standard.
+    // The message schedule is kept as a 16-word ring (FIPS 180-4 §6.1.3), so every index is
+    // `t & 15` and no bounds check is needed.
     #[allow(clippy::many_single_char_names)]
     fn compress(&mut self, block: &[u8; 64]) {
-        let mut w = [0u32; 80];
+        let mut w = [0u32; 16];
         for (word, bytes) in w.iter_mut().zip(block.chunks_exact(4)) {
-            *word = u32::from_be_bytes([
-                bytes.first().copied().unwrap_or(0),
-                bytes.get(1).copied().unwrap_or(0),
-                bytes.get(2).copied().unwrap_or(0),
-                bytes.get(3).copied().unwrap_or(0),
-            ]);
-        }
-        for t in 16..80 {
-            let at = |i: usize| w.get(i).copied().unwrap_or(0);
-            let value = (at(t - 3) ^ at(t - 8) ^ at(t - 14) ^ at(t - 16)).rotate_left(1);
-            if let Some(slot) = w.get_mut(t) {
-                *slot = value;
-            }
+            let mut b = [0u8; 4];
+            b.copy_from_slice(bytes);
+            *word = u32::from_be_bytes(b);
         }
         let [mut a, mut b, mut c, mut d, mut e] = self.state;
-        for (t, word) in w.iter().enumerate() {
+        for t in 0..80usize {
+            // `get(i & 15)` is always `Some`; the optimiser removes the check.
+            let at = |w: &[u32; 16], i: usize| w.get(i & 15).copied().unwrap_or(0);
+            let word = if t < 16 {
+                at(&w, t)
+            } else {
+                let next = (at(&w, t + 13) ^ at(&w, t + 8) ^ at(&w, t + 2) ^ at(&w, t)).rotate_left(1);
+                if let Some(slot) = w.get_mut(t & 15) {
+                    *slot = next;
+                }
+                next
+            };
             let (f, k) = match t {
                 0..=19 => ((b & c) | (!b & d), 0x5a82_7999),
                 20..=39 => (b ^ c ^ d, 0x6ed9_eba1),
                 40..=59 => ((b & c) | (b & d) | (c & d), 0x8f1b_bcdc),
                 _ => (b ^ c ^ d, 0xca62_c1d6),
             };
-            let temp = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(*word);
+            let temp = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(word);
             e = d;
             d = c;
             c = b.rotate_left(30);

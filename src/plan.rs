@@ -120,6 +120,9 @@ pub struct Request {
     pub items: Vec<String>,
     /// The rate-limit class it counts against: `<api limit>:<tenant>:<client id>`.
     pub limit: String,
+    /// The destination's policy says `dry_run`: show the request, do not send it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
 }
 
 /// What one response means.
@@ -291,6 +294,7 @@ impl<'c> Batcher<'c> {
                 body,
                 items,
                 limit: format!("{limit}:{}:{}", d.tenant, d.client_id.as_deref().unwrap_or("managed-identity")),
+                dry_run: d.policy.dry_run,
             });
         };
         match &d.settings {
@@ -424,6 +428,7 @@ pub fn interpret(config: &Config, request: &Request, response: &Response<'_>) ->
                         body: Some(defender::batch_delete_body(&ids)),
                         items: request.items.clone(),
                         limit: request.limit.replacen("defender-read", "defender-batch-delete", 1),
+                        dry_run: request.dry_run,
                     });
                     // The items' outcome is the follow-up's.
                     return Ok(Interpretation { items: Vec::new(), retry_after_ms: None, follow_up });

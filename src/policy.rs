@@ -18,6 +18,8 @@
 //! 6. `expired` — `valid_until` has passed: a create is skipped, an update becomes a removal;
 //! 7. `action` — no action rule matches the score, or the action is invalid for the type.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 
 use crate::config::{ActionRule, Destination, DestinationType, IndicatorAction, Settings, Severity};
@@ -355,20 +357,19 @@ pub fn decide_all(items: &[Indicator<'_>], destination: &Destination, now: Times
     if policy.dedup {
         let mut order: Vec<usize> = (0..items.len()).filter(|&i| is_out(&decisions, i)).collect();
         order.sort_by_key(|&i| priority(i));
-        let mut seen: Vec<(ObservableType, Option<HashAlgorithm>, &str, Verdict)> = Vec::new();
+        let mut seen: HashSet<(ObservableType, Option<HashAlgorithm>, &str, Verdict)> =
+            HashSet::with_capacity(order.len());
         for i in order {
             let (Some(item), Some(verdict)) = (items.get(i), decisions.get(i).map(|d| d.verdict)) else { continue };
             let Some(o) = &item.observable else { continue };
             let key = (o.kind, o.algorithm, o.value.as_str(), verdict);
-            if seen.contains(&key) {
-                if let Some(d) = decisions.get_mut(i) {
-                    *d = Decision::skip(
-                        Reason::Duplicate,
-                        format!("`{}` appears earlier in the payload with higher priority", o.value),
-                    );
-                }
-            } else {
-                seen.push(key);
+            if !seen.insert(key)
+                && let Some(d) = decisions.get_mut(i)
+            {
+                *d = Decision::skip(
+                    Reason::Duplicate,
+                    format!("`{}` appears earlier in the payload with higher priority", o.value),
+                );
             }
         }
     }

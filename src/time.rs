@@ -77,7 +77,20 @@ impl fmt::Display for Timestamp {
         let (year, month, day) = civil_from_days(days);
         let (hour, minute) = (ms_of_day / 3_600_000, ms_of_day / 60_000 % 60);
         let (second, milli) = (ms_of_day / 1000 % 60, ms_of_day % 1000);
-        write!(f, "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}Z")
+        // Written by hand: this runs for every timestamp of every planned object.
+        let mut text = *b"0000-00-00T00:00:00.000Z";
+        for (at, width, value) in
+            [(0, 4, year), (5, 2, month), (8, 2, day), (11, 2, hour), (14, 2, minute), (17, 2, second), (20, 3, milli)]
+        {
+            let mut v = value;
+            for i in (at..at + width).rev() {
+                if let Some(slot) = text.get_mut(i) {
+                    *slot = b'0' + u8::try_from(v % 10).unwrap_or(0);
+                }
+                v /= 10;
+            }
+        }
+        f.write_str(std::str::from_utf8(&text).unwrap_or_default())
     }
 }
 

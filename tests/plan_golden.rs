@@ -151,6 +151,20 @@ fn batches_split_at_the_api_limits() {
 }
 
 #[test]
+fn dry_run_requests_are_marked_not_to_be_sent() {
+    let cfg = config::parse(
+        &CONFIG
+            .replace(r#""sentinel": {"workspace_id""#, r#""policy": {"dry_run": true}, "sentinel": {"workspace_id""#),
+    )
+    .unwrap();
+    let plan = plan::plan(&cfg, r#"[{"type":"ipv4-addr","value":"198.51.100.1"}]"#, &facts()).unwrap();
+    let flags: Vec<(&str, bool)> = plan.requests.iter().map(|r| (r.destination.as_str(), r.dry_run)).collect();
+    assert_eq!(flags, [("sentinel", true), ("defender", false), ("graph", false)]);
+    assert!(serde_json::to_string(&plan.requests[0]).unwrap().contains(r#""dry_run":true"#));
+    assert!(!serde_json::to_string(&plan.requests[1]).unwrap().contains("dry_run"));
+}
+
+#[test]
 fn missing_now_is_an_error() {
     let cfg = config::parse(CONFIG).unwrap();
     let err = plan::plan(&cfg, "[]", &PlanFacts::default()).unwrap_err();
