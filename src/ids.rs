@@ -6,6 +6,22 @@
 
 use std::fmt;
 
+/// The deterministic id of an item: the version-5 UUID (in [`Uuid::TI_RELAY`]) of
+/// `<format>|<source id>|<type>|<algorithm>|<value>` for an atomic item, and of
+/// `<format>|<source id>|pattern` (with the pattern text instead when there is no source id) for a
+/// pattern that is not atomic. The plan's item keys and every destination's ids derive from it, so a
+/// replayed event finds what the first one created.
+pub fn item_uuid(item: &crate::model::Indicator<'_>) -> Uuid {
+    let format = item.format.as_str();
+    let source = item.source.id.as_deref().unwrap_or("");
+    let name = match &item.observable {
+        Some(o) => format!("{format}|{source}|{}|{}|{}", o.kind, o.algorithm.map_or("", |a| a.as_str()), o.value),
+        None if source.is_empty() => format!("{format}||pattern|{}", item.pattern.as_deref().unwrap_or("")),
+        None => format!("{format}|{source}|pattern"),
+    };
+    Uuid::v5(Uuid::TI_RELAY, name.as_bytes())
+}
+
 /// A UUID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Uuid([u8; 16]);

@@ -22,7 +22,6 @@ use crate::config::{Config, Destination, DestinationType, LegacyGeneration, Sent
 use crate::decode::{DecodeOptions, ItemError, decode};
 use crate::destinations::{defender, graph, sentinel};
 use crate::error::{Code, Error};
-use crate::ids::Uuid;
 use crate::interpret::{self, Interpreted, Outcome, Response};
 use crate::model::{Format, Indicator, ObservableType};
 use crate::policy::{self, Decision, Facts, Verdict};
@@ -199,30 +198,19 @@ pub fn plan(config: &Config, payload: &str, facts: &PlanFacts) -> Result<Plan, E
     Ok(Plan { items, requests, errors: decoded.errors })
 }
 
-/// Keys: the item's deterministic id, with `#n` for repeats of the same (source, observable).
+/// Keys: the item's deterministic id ([`crate::ids::item_uuid`]), with `#n` for repeats of the same
+/// (source, observable).
 fn item_keys(items: &[Indicator<'_>]) -> Vec<String> {
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     items
         .iter()
         .map(|item| {
-            let name = identity(item);
-            let base = Uuid::v5(Uuid::TI_RELAY, name.as_bytes()).to_string();
+            let base = crate::ids::item_uuid(item).to_string();
             let n = seen.entry(base.clone()).or_insert(0);
             *n += 1;
             if *n == 1 { base } else { format!("{base}#{n}") }
         })
         .collect()
-}
-
-/// `<format>|<source id>|<type>|<algorithm>|<value>`, or `<format>|<source id>|pattern`.
-fn identity(item: &Indicator<'_>) -> String {
-    let source = item.source.id.as_deref().unwrap_or("");
-    match &item.observable {
-        Some(o) => {
-            format!("{}|{source}|{}|{}|{}", item.format, o.kind, o.algorithm.map_or("", |a| a.as_str()), o.value)
-        }
-        None => format!("{}|{source}|pattern", item.format),
-    }
 }
 
 /// Collects one destination's mapped objects into API-sized requests.

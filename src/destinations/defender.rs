@@ -75,7 +75,6 @@ use std::net::{IpAddr, Ipv6Addr};
 use serde::Serialize;
 
 use crate::config::{DefenderSettings, Destination, IndicatorAction, Settings, Severity};
-use crate::ids::Uuid;
 use crate::interpret::defender::DefenderIndicatorSummary;
 use crate::model::{Format, HashAlgorithm, Indicator, Observable, ObservableType};
 use crate::policy::{Decision, Verdict};
@@ -177,16 +176,7 @@ pub fn map<'a>(
 /// `<format>|<source id>|<type>|<algorithm>|<value>` (absent parts empty), so that a replay of
 /// the same source object and observable always carries the same id.
 pub fn external_id(item: &Indicator<'_>) -> String {
-    let observable = item.observable.as_ref();
-    let name = format!(
-        "{}|{}|{}|{}|{}",
-        item.format.as_str(),
-        item.source.id.as_deref().unwrap_or(""),
-        observable.map_or("", |o| o.kind.as_str()),
-        observable.and_then(|o| o.algorithm).map_or("", HashAlgorithm::as_str),
-        observable.map_or("", |o| o.value.as_str()),
-    );
-    Uuid::v5(Uuid::TI_RELAY, name.as_bytes()).to_string()
+    crate::ids::item_uuid(item).to_string()
 }
 
 /// The path and query of the lookup by value:
@@ -417,6 +407,7 @@ fn clip(text: Cow<'_, str>, max: usize) -> Cow<'_, str> {
 mod tests {
     use super::*;
     use crate::config::{self, Config, DefenderSeverity};
+    use crate::ids::Uuid;
 
     fn config(defender: &str) -> Config {
         let text = format!(

@@ -66,7 +66,6 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use crate::config::{Destination, IndicatorAction, Settings, Severity, TargetProduct};
-use crate::ids::Uuid;
 use crate::model::{Format, HashAlgorithm, Indicator, ObservableType, Tlp};
 use crate::policy::{Decision, Verdict};
 use crate::time::Timestamp;
@@ -291,16 +290,7 @@ pub fn external_id(item: &Indicator<'_>) -> String {
     {
         return xid.to_owned();
     }
-    let observable = item.observable.as_ref();
-    let name = format!(
-        "{}|{}|{}|{}|{}",
-        item.format.as_str(),
-        item.source.id.as_deref().unwrap_or(""),
-        observable.map_or("", |o| o.kind.as_str()),
-        observable.and_then(|o| o.algorithm).map_or("", HashAlgorithm::as_str),
-        observable.map_or_else(|| item.pattern.as_deref().unwrap_or(""), |o| o.value.as_str()),
-    );
-    Uuid::v5(Uuid::TI_RELAY, name.as_bytes()).to_string()
+    crate::ids::item_uuid(item).to_string()
 }
 
 /// The body of `POST /security/tiIndicators/deleteTiIndicatorsByExternalId`: `{"value":[…]}`.
@@ -451,6 +441,7 @@ fn protocol_number(name: &str) -> Option<u8> {
 mod tests {
     use super::*;
     use crate::config::{self, Config};
+    use crate::ids::Uuid;
     use crate::model::{KillChainPhase, Observable, Scoring};
 
     fn destination(graph: &str) -> Config {

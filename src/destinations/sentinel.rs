@@ -86,7 +86,6 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::config::Destination;
-use crate::ids::Uuid;
 use crate::model::{Attribute, Format, Indicator, KillChainPhase, Observable, ObservableType, Tlp};
 use crate::pattern::{self, SpecVersion};
 use crate::policy::{Decision, Verdict};
@@ -244,21 +243,14 @@ pub fn map<'a>(
 /// - non-atomic item: the source's own id when it is `indicator--<uuid>`, else v5 of
 ///   `<format>|<source id>|pattern`, or of `<format>||pattern|<pattern>` when there is no source id.
 pub fn object_id(item: &Indicator<'_>) -> String {
-    let format = item.format.as_str();
-    let source_id = item.source.id.as_deref().unwrap_or("");
-    let name = if let Some(o) = &item.observable {
-        let algorithm = o.algorithm.map_or("", |a| a.as_str());
-        format!("{format}|{source_id}|{}|{algorithm}|{}", o.kind.as_str(), o.value)
-    } else if let Some(uuid) = source_id.strip_prefix("indicator--")
-        && is_uuid(uuid)
+    // A compound pattern keeps the source's own indicator id when it has one.
+    if item.observable.is_none()
+        && let Some(source_id) = item.source.id.as_deref()
+        && source_id.strip_prefix("indicator--").is_some_and(is_uuid)
     {
         return source_id.to_owned();
-    } else if source_id.is_empty() {
-        format!("{format}||pattern|{}", item.pattern.as_deref().unwrap_or(""))
-    } else {
-        format!("{format}|{source_id}|pattern")
-    };
-    format!("indicator--{}", Uuid::v5(Uuid::TI_RELAY, name.as_bytes()))
+    }
+    format!("indicator--{}", crate::ids::item_uuid(item))
 }
 
 /// The canonical STIX pattern matching exactly `observable` (without its port and protocol, which
@@ -501,6 +493,7 @@ fn is_uuid(text: &str) -> bool {
 mod tests {
     use super::*;
     use crate::config::{self, Config};
+    use crate::ids::Uuid;
     use crate::model::{Attribute, Event, ExternalReference, HashAlgorithm};
     use crate::normalize;
     use crate::pattern::{Extraction, extract, parse};
