@@ -238,6 +238,9 @@ export interface PlannedRequest {
   limit: string;
   /** Present and true when the destination's policy says `dry_run`: show it, do not send it. */
   dry_run?: boolean;
+  /** Per item key, the index of the body object carrying it — only when one object carries several
+   * items (Sentinel with `split_patterns: false`). */
+  objects?: number[];
 }
 
 export interface Plan {

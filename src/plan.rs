@@ -122,6 +122,10 @@ pub struct Request {
     /// The destination's policy says `dry_run`: show the request, do not send it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub dry_run: bool,
+    /// For each item key, the index of the body object that carries it — present only when an
+    /// object carries several items (Sentinel with `split_patterns: false`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<usize>,
 }
 
 /// What one response means.
@@ -221,6 +225,11 @@ struct Batcher<'c> {
     upserts: Vec<(String, String)>,
     removals: Vec<(String, String)>,
     lookups: Vec<(String, String)>,
+    /// Sentinel: (the keys an object carries, its JSON text). One key per object, except with
+    /// `split_patterns: false`, where one object carries a source's whole pattern for all its items.
+    stix: Vec<(Vec<String>, String)>,
+    /// Sentinel without `split_patterns`: the position in `stix` of each source's object, by path.
+    whole: BTreeMap<String, usize>,
 }
 
 impl<'c> Batcher<'c> {
@@ -229,15 +238,36 @@ impl<'c> Batcher<'c> {
             Settings::Sentinel(s) => s.source_system.clone(),
             _ => config.source_system.clone(),
         };
-        Self { destination, source_system, upserts: Vec::new(), removals: Vec::new(), lookups: Vec::new() }
+        Self {
+            destination,
+            source_system,
+            upserts: Vec::new(),
+            removals: Vec::new(),
+            lookups: Vec::new(),
+            stix: Vec::new(),
+            whole: BTreeMap::new(),
+        }
     }
 
     /// Maps one item; `Err` is the sentence of an `invalid_value` skip.
     fn add(&mut self, item: &Indicator<'_>, decision: &Decision, key: &str, now: Timestamp) -> Result<(), String> {
         match self.destination.kind {
             DestinationType::Sentinel => {
-                let object = sentinel::map(item, decision, self.destination, now)?;
-                self.upserts.push((key.to_owned(), to_json(&object)?));
+                let split = matches!(&self.destination.settings, Settings::Sentinel(s) if s.split_patterns);
+                if split || item.observable.is_none() || item.pattern.is_none() {
+                    let object = sentinel::map(item, decision, self.destination, now)?;
+                    self.stix.push((vec![key.to_owned()], to_json(&object)?));
+                } else if let Some((keys, _)) = self.whole.get(&item.path).and_then(|&at| self.stix.get_mut(at)) {
+                    // The source's whole pattern is already planned: this item travels in it.
+                    keys.push(key.to_owned());
+                } else {
+                    // `split_patterns: false`: the original pattern, once per source object.
+                    let mut whole = item.clone();
+                    whole.observable = None;
+                    let object = sentinel::map(&whole, decision, self.destination, now)?;
+                    self.whole.insert(item.path.clone(), self.stix.len());
+                    self.stix.push((vec![key.to_owned()], to_json(&object)?));
+                }
             }
             DestinationType::Defender => {
                 if decision.verdict == Verdict::Remove {
@@ -265,7 +295,13 @@ impl<'c> Batcher<'c> {
         let d = self.destination;
         let base = d.endpoint.api_base_url.as_str();
         let mut requests = Vec::new();
-        let mut push = |op: &str, method: &str, url: String, body: Option<String>, items: Vec<String>, limit: &str| {
+        let mut push = |op: &str,
+                        method: &str,
+                        url: String,
+                        body: Option<String>,
+                        items: Vec<String>,
+                        limit: &str,
+                        objects: Vec<usize>| {
             let n = requests.len();
             requests.push(Request {
                 id: format!("{}:{op}:{n}", d.name),
@@ -283,39 +319,23 @@ impl<'c> Batcher<'c> {
                 items,
                 limit: format!("{limit}:{}:{}", d.tenant, d.client_id.as_deref().unwrap_or("managed-identity")),
                 dry_run: d.policy.dry_run,
+                objects,
             });
         };
         match &d.settings {
             Settings::Sentinel(s) => {
-                let (url, key) = match (s.api, s.legacy_generation) {
-                    (SentinelApi::StixObjects, _) => (
-                        format!(
-                            "{base}/workspaces/{}/threat-intelligence-stix-objects:upload?api-version=2024-02-01-preview",
-                            s.workspace_id
-                        ),
-                        "stixobjects",
-                    ),
-                    (SentinelApi::Legacy, Some(LegacyGeneration::V1)) => (
-                        format!(
-                            "https://sentinelus.azure-api.net/{}/threatintelligence:upload-indicators?api-version=2022-07-01",
-                            s.workspace_id
-                        ),
-                        "value",
-                    ),
-                    (SentinelApi::Legacy, _) => (
-                        format!(
-                            "https://sentinelus.azure-api.net/workspaces/{}/threatintelligenceindicators:upload?api-version=2022-07-01",
-                            s.workspace_id
-                        ),
-                        "indicators",
-                    ),
-                };
+                let (url, key) = sentinel_upload_url(s, base);
                 let source_system = serde_json::to_string(&self.source_system).unwrap_or_default();
-                for chunk in self.upserts.chunks(SENTINEL_BATCH) {
+                for chunk in self.stix.chunks(SENTINEL_BATCH) {
                     let objects: Vec<&str> = chunk.iter().map(|(_, o)| o.as_str()).collect();
                     let body = format!("{{\"sourcesystem\":{source_system},\"{key}\":[{}]}}", objects.join(","));
-                    let keys = chunk.iter().map(|(k, _)| k.clone()).collect();
-                    push("sentinel-upload", "POST", url.clone(), Some(body), keys, "sentinel-upload");
+                    let keys = chunk.iter().flat_map(|(k, _)| k.iter().cloned()).collect();
+                    let objects = if chunk.iter().all(|(k, _)| k.len() == 1) {
+                        Vec::new()
+                    } else {
+                        chunk.iter().enumerate().flat_map(|(i, (k, _))| std::iter::repeat_n(i, k.len())).collect()
+                    };
+                    push("sentinel-upload", "POST", url.clone(), Some(body), keys, "sentinel-upload", objects);
                 }
             }
             Settings::Defender(_) => {
@@ -330,11 +350,12 @@ impl<'c> Batcher<'c> {
                         Some(body),
                         keys,
                         "defender-import",
+                        Vec::new(),
                     );
                 }
                 for (key, value) in self.lookups {
                     let url = format!("{base}{}", defender::lookup_path(&value));
-                    push("defender-lookup", "GET", url, None, vec![key], "defender-read");
+                    push("defender-lookup", "GET", url, None, vec![key], "defender-read", Vec::new());
                 }
             }
             Settings::Graph(g) => {
@@ -343,7 +364,15 @@ impl<'c> Batcher<'c> {
                     let objects: Vec<&str> = chunk.iter().map(|(_, o)| o.as_str()).collect();
                     let body = format!("{{\"value\":[{}]}}", objects.join(","));
                     let keys = chunk.iter().map(|(k, _)| k.clone()).collect();
-                    push("graph-submit", "POST", format!("{root}/submitTiIndicators"), Some(body), keys, "graph");
+                    push(
+                        "graph-submit",
+                        "POST",
+                        format!("{root}/submitTiIndicators"),
+                        Some(body),
+                        keys,
+                        "graph",
+                        Vec::new(),
+                    );
                 }
                 for chunk in self.removals.chunks(GRAPH_BATCH) {
                     let ids: Vec<&str> = chunk.iter().map(|(_, id)| id.as_str()).collect();
@@ -356,11 +385,39 @@ impl<'c> Batcher<'c> {
                         Some(body),
                         keys,
                         "graph",
+                        Vec::new(),
                     );
                 }
             }
         }
         requests
+    }
+}
+
+/// The upload URL of a Sentinel destination and the body key of its object list.
+fn sentinel_upload_url(s: &crate::config::SentinelSettings, base: &str) -> (String, &'static str) {
+    match (s.api, s.legacy_generation) {
+        (SentinelApi::StixObjects, _) => (
+            format!(
+                "{base}/workspaces/{}/threat-intelligence-stix-objects:upload?api-version=2024-02-01-preview",
+                s.workspace_id
+            ),
+            "stixobjects",
+        ),
+        (SentinelApi::Legacy, Some(LegacyGeneration::V1)) => (
+            format!(
+                "https://sentinelus.azure-api.net/{}/threatintelligence:upload-indicators?api-version=2022-07-01",
+                s.workspace_id
+            ),
+            "value",
+        ),
+        (SentinelApi::Legacy, _) => (
+            format!(
+                "https://sentinelus.azure-api.net/workspaces/{}/threatintelligenceindicators:upload?api-version=2022-07-01",
+                s.workspace_id
+            ),
+            "indicators",
+        ),
     }
 }
 
@@ -380,7 +437,18 @@ pub fn interpret(config: &Config, request: &Request, response: &Response<'_>) ->
     let n = request.items.len();
     let mut follow_up = Vec::new();
     let interpreted: Interpreted = match request.op.as_str() {
-        "sentinel-upload" => interpret::sentinel::upload(response, n),
+        "sentinel-upload" if request.objects.is_empty() => interpret::sentinel::upload(response, n),
+        "sentinel-upload" => {
+            // Several items per object: judge the objects, then give each item its object's outcome.
+            let count = request.objects.iter().max().map_or(0, |m| m + 1);
+            let per_object = interpret::sentinel::upload(response, count);
+            let items = request
+                .objects
+                .iter()
+                .map(|&i| per_object.items.get(i).cloned().unwrap_or(Outcome::Accepted))
+                .collect();
+            Interpreted { items, retry_after_ms: per_object.retry_after_ms, notes: per_object.notes }
+        }
         "defender-import" => {
             let values = import_values(request.body.as_deref().unwrap_or(""));
             let refs: Vec<&str> = values.iter().map(String::as_str).collect();
@@ -417,6 +485,7 @@ pub fn interpret(config: &Config, request: &Request, response: &Response<'_>) ->
                         items: request.items.clone(),
                         limit: request.limit.replacen("defender-read", "defender-batch-delete", 1),
                         dry_run: request.dry_run,
+                        objects: Vec::new(),
                     });
                     // The items' outcome is the follow-up's.
                     return Ok(Interpretation { items: Vec::new(), retry_after_ms: None, follow_up });

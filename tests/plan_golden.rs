@@ -165,6 +165,41 @@ fn dry_run_requests_are_marked_not_to_be_sent() {
 }
 
 #[test]
+fn without_split_patterns_sentinel_gets_each_source_pattern_once() {
+    let cfg = config::parse(
+        &CONFIG.replace(r#""sentinel": {"workspace_id""#, r#""sentinel": {"split_patterns": false, "workspace_id""#),
+    )
+    .unwrap();
+    let payload = r#"[
+        {"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2024-03-01T00:00:00Z","modified":"2024-03-01T00:00:00Z","valid_from":"2024-03-01T00:00:00Z",
+         "pattern":"[file:hashes.'SHA-256' = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f'] OR [file:hashes.MD5 = 'e5e8b4a4b5b5c2e1e8c4b5a4b5c2e1e8']","pattern_type":"stix"},
+        {"type":"ipv4-addr","value":"198.51.100.1"}
+    ]"#;
+    let plan = plan::plan(&cfg, payload, &facts()).unwrap();
+    assert_eq!(plan.items.len(), 3);
+    let upload = plan.requests.iter().find(|r| r.op == "sentinel-upload").unwrap();
+    assert_eq!(upload.items.len(), 3);
+    assert_eq!(upload.objects, [0, 0, 1]);
+    let body: serde_json::Value = serde_json::from_str(upload.body.as_deref().unwrap()).unwrap();
+    let objects = body["stixobjects"].as_array().unwrap();
+    assert_eq!(objects.len(), 2);
+    assert_eq!(objects[0]["id"], "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f");
+    assert!(objects[0]["pattern"].as_str().unwrap().contains(" OR "));
+    assert!(msapi::sentinel_stix_upload(upload.body.as_deref().unwrap()).is_empty());
+    // Defender still gets one indicator per hash.
+    assert_eq!(plan.requests.iter().find(|r| r.op == "defender-import").unwrap().items.len(), 3);
+    // A record error on the shared object rejects both of its items, and only them.
+    let response = ti_relay::interpret::Response::new(
+        200,
+        &[],
+        r#"{"errors":[{"recordIndex":0,"errorMessages":["Error for Property=pattern: invalid"]}]}"#,
+    );
+    let result = plan::interpret(&cfg, upload, &response).unwrap();
+    let outcomes: Vec<bool> = result.items.iter().map(|i| i.outcome.is_accepted()).collect();
+    assert_eq!(outcomes, [false, false, true]);
+}
+
+#[test]
 fn missing_now_is_an_error() {
     let cfg = config::parse(CONFIG).unwrap();
     let err = plan::plan(&cfg, "[]", &PlanFacts::default()).unwrap_err();
