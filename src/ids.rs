@@ -14,11 +14,22 @@ use std::fmt;
 pub fn item_uuid(item: &crate::model::Indicator<'_>) -> Uuid {
     let format = item.format.as_str();
     let source = item.source.id.as_deref().unwrap_or("");
-    let name = match &item.observable {
-        Some(o) => format!("{format}|{source}|{}|{}|{}", o.kind, o.algorithm.map_or("", |a| a.as_str()), o.value),
-        None if source.is_empty() => format!("{format}||pattern|{}", item.pattern.as_deref().unwrap_or("")),
-        None => format!("{format}|{source}|pattern"),
-    };
+    let mut name = String::with_capacity(96);
+    for part in [format, "|", source, "|"] {
+        name.push_str(part);
+    }
+    match &item.observable {
+        Some(o) => {
+            for part in [o.kind.as_str(), "|", o.algorithm.map_or("", |a| a.as_str()), "|", o.value.as_str()] {
+                name.push_str(part);
+            }
+        }
+        None if source.is_empty() => {
+            name.push_str("pattern|");
+            name.push_str(item.pattern.as_deref().unwrap_or(""));
+        }
+        None => name.push_str("pattern"),
+    }
     Uuid::v5(Uuid::TI_RELAY, name.as_bytes())
 }
 
@@ -244,5 +255,19 @@ mod tests {
         assert_eq!(id.as_bytes()[6] >> 4, 5, "version 5");
         assert_eq!(id.as_bytes()[8] >> 6, 0b10, "RFC variant");
         assert_eq!(Uuid::TI_RELAY.to_string(), "4f0c8e5a-7d2b-4c1e-9a63-2f1d5e8b07c4");
+    }
+
+    #[test]
+    fn item_ids_follow_the_documented_names() {
+        use crate::model::{Format, Indicator, Observable, ObservableType};
+        let mut compound = Indicator::new(Format::Stix, String::new());
+        compound.pattern = Some("[a:b = 1] FOLLOWEDBY [c:d = 2]".into());
+        // Python: uuid5(UUID('4f0c8e5a-…'), 'stix||pattern|[a:b = 1] FOLLOWEDBY [c:d = 2]').
+        assert_eq!(item_uuid(&compound).to_string(), "8ea94091-1481-5e2e-968c-803291ddaf55");
+        compound.source.id = Some("indicator--1".into());
+        assert_eq!(item_uuid(&compound), Uuid::v5(Uuid::TI_RELAY, b"stix|indicator--1|pattern"));
+        let mut atomic = compound.clone();
+        atomic.observable = Some(Observable::new(ObservableType::Ipv4, "1.2.3.4"));
+        assert_eq!(item_uuid(&atomic), Uuid::v5(Uuid::TI_RELAY, b"stix|indicator--1|ipv4||1.2.3.4"));
     }
 }
