@@ -13,6 +13,10 @@
 //! per import and per `BatchDelete`, Graph 100 per `submitTiIndicators` and per
 //! `deleteTiIndicatorsByExternalId`. A value that a mapper cannot make valid for its API is a
 //! `skip` with reason `invalid_value`, never a request the API would reject.
+//!
+//! Known gap: Graph's `updateTiIndicators` needs the Graph-assigned `id`, which the relay never
+//! learns, so an update is sent again through `submitTiIndicators` (same `externalId`); whether Graph
+//! replaces or duplicates it is not documented (the API is deprecated and being removed).
 
 use std::collections::BTreeMap;
 
