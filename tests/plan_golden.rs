@@ -4,11 +4,15 @@
 //! constraints of its API (`tests/support/msapi.rs`); invariants on verdicts and batch sizes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+#[path = "support/golden.rs"]
+mod golden;
 #[path = "support/msapi.rs"]
 mod msapi;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use golden::fixtures;
 
 use ti_relay::config;
 use ti_relay::plan::{self, Plan, PlanFacts};
@@ -30,20 +34,6 @@ fn facts() -> PlanFacts {
     PlanFacts { now: Some(Timestamp::parse("2024-03-10T00:00:00Z").unwrap()), ..PlanFacts::default() }
 }
 
-fn fixtures() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/decode");
-    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy();
-            !name.ends_with(".decoded.json") && (name.ends_with(".json") || name.ends_with(".sse"))
-        })
-        .collect();
-    files.sort();
-    files
-}
-
 fn plan_of(text: &str) -> Plan {
     let cfg = config::parse(CONFIG).unwrap();
     plan::plan(&cfg, text, &facts()).unwrap()
@@ -51,7 +41,6 @@ fn plan_of(text: &str) -> Plan {
 
 #[test]
 fn every_fixture_matches_its_golden_plan() {
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut failures = Vec::new();
     for input in fixtures() {
         let text = fs::read_to_string(&input).unwrap();
@@ -59,17 +48,9 @@ fn every_fixture_matches_its_golden_plan() {
         got.push('\n');
         let stem = input.file_stem().unwrap().to_string_lossy().into_owned();
         let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/plan/{stem}.plan.json"));
-        if update {
-            fs::write(&golden, &got).unwrap();
-            continue;
-        }
-        match fs::read_to_string(&golden) {
-            Ok(want) if want == got => {}
-            Ok(_) => failures.push(format!("{} differs from {}", input.display(), golden.display())),
-            Err(_) => failures.push(format!("{} has no golden file {}", input.display(), golden.display())),
-        }
+        golden::check(&input, &golden, &got, &mut failures);
     }
-    assert!(failures.is_empty(), "{}\n(regenerate with UPDATE_GOLDEN=1 and review the diff)", failures.join("\n"));
+    golden::assert_none(&failures);
 }
 
 #[test]

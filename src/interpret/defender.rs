@@ -353,6 +353,7 @@ fn kind(value: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::interpret::testing::{kinds, response};
 
     const IMPORTED: &str = r#"{
         "value": [
@@ -377,21 +378,6 @@ mod tests {
         ],
         "@odata.nextLink": "https://api.securitycenter.microsoft.com/api/indicators?$skip=2"
     }"#;
-
-    fn response(status: u16, body: &str) -> Response<'_> {
-        Response::new(status, &[], body)
-    }
-
-    fn kinds(i: &Interpreted) -> String {
-        i.items
-            .iter()
-            .map(|o| match o {
-                Outcome::Accepted => 'A',
-                Outcome::Rejected { .. } => 'R',
-                Outcome::Retry { .. } => 'T',
-            })
-            .collect()
-    }
 
     #[test]
     fn submit_table() {

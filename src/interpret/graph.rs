@@ -223,21 +223,7 @@ fn with_warnings(mut interpreted: Interpreted, response: &Response<'_>) -> Inter
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn response(status: u16, body: &str) -> Response<'_> {
-        Response::new(status, &[], body)
-    }
-
-    fn kinds(i: &Interpreted) -> String {
-        i.items
-            .iter()
-            .map(|o| match o {
-                Outcome::Accepted => 'A',
-                Outcome::Rejected { .. } => 'R',
-                Outcome::Retry { .. } => 'T',
-            })
-            .collect()
-    }
+    use crate::interpret::testing::{kinds, response};
 
     const CREATED: &str = r##"{"value":[{"@odata.type":"#microsoft.graph.tiIndicator","id":"c6fb948b-89c5-3bba-a2cd-a9d9a1e430e4","azureTenantId":"XXXXXXXXXXXXXXXXXXXXX","action":null,"confidence":0,"description":"This is a test indicator for demo purpose."}]}"##;
 

@@ -635,6 +635,29 @@ pub(crate) fn clip(text: &str, max: usize) -> String {
     format!("{}…", text.get(..end).unwrap_or_default())
 }
 
+/// Helpers shared by the per-API test modules.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{Interpreted, Outcome, Response};
+
+    /// A response without headers.
+    pub(crate) fn response(status: u16, body: &str) -> Response<'_> {
+        Response::new(status, &[], body)
+    }
+
+    /// The outcomes as one letter each: `A`ccepted, `R`ejected, re`T`ry.
+    pub(crate) fn kinds(i: &Interpreted) -> String {
+        i.items
+            .iter()
+            .map(|o| match o {
+                Outcome::Accepted => 'A',
+                Outcome::Rejected { .. } => 'R',
+                Outcome::Retry { .. } => 'T',
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

@@ -149,24 +149,14 @@ fn attribute(errors: &[RecordError], item_count: usize, untouched: &Outcome) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::interpret::testing::{kinds, response};
 
     const PARTIAL: &str = r#"{"errors":[{"recordIndex":1,"errorMessages":["Error for Property=id: Required property is missing. Actual value: NULL."]}]}"#;
     const THROTTLED: &str = r#"{"statusCode":429,"message":"Rate limit is exceeded. Try again in 17 seconds."}"#;
     const UNAUTHORIZED: &str = r#"{"statusCode":401,"message":"Unauthorized. Access token is missing or invalid."}"#;
 
     fn run(status: u16, body: &str, n: usize) -> Interpreted {
-        upload(&Response::new(status, &[], body), n)
-    }
-
-    fn kinds(i: &Interpreted) -> String {
-        i.items
-            .iter()
-            .map(|o| match o {
-                Outcome::Accepted => 'A',
-                Outcome::Rejected { .. } => 'R',
-                Outcome::Retry { .. } => 'T',
-            })
-            .collect()
+        upload(&response(status, body), n)
     }
 
     #[test]
