@@ -33,8 +33,102 @@ export interface RelayConfig {
   }>;
 }
 
-/** The effective configuration: every default filled in, policies merged, endpoints resolved. */
-export type EffectiveConfig = Record<string, unknown>;
+/** The effective configuration (`relay.config`): every default filled in, policies merged,
+ * endpoints resolved. Unset optional values are `null`. */
+export interface EffectiveConfig {
+  source_system: string;
+  destinations: EffectiveDestination[];
+}
+
+/** One destination as the relay uses it: everything a host needs to get a token is here —
+ * `tenant`, `client_id`, `credential` (a reference to look up), `endpoint.token_url` and
+ * `endpoint.scope` (client credentials), `endpoint.resource` (managed identity). */
+export interface EffectiveDestination {
+  name: string;
+  type: "sentinel" | "defender" | "graph";
+  enabled: boolean;
+  /** The Entra tenant: a GUID or a domain name. */
+  tenant: string;
+  /** The app registration's client id; `null` for a system-assigned managed identity. */
+  client_id: string | null;
+  /** A reference, never the secret: the name of the secret binding / environment variable holding
+   * the client secret or the certificate, or a managed identity (`client_id: null`: system-assigned). */
+  credential:
+    | { secret: string }
+    | { certificate: string }
+    | { managed_identity: { client_id: string | null } };
+  cloud: "global" | "usgov" | "usgov-high" | "dod" | "china";
+  endpoint: Endpoint;
+  /** Exactly one key: the destination's type. */
+  settings:
+    | { sentinel: SentinelSettings }
+    | { defender: DefenderSettings }
+    | { graph: GraphSettings };
+  policy: EffectivePolicy;
+}
+
+export interface Endpoint {
+  /** The login host, with its port when `login_base_url` gave one (`127.0.0.1:8788`). */
+  login_host: string;
+  /** `https://<login_host>`, or the configured `login_base_url` (a local emulator). No trailing slash. */
+  login_base_url: string;
+  /** `<login_base_url>/<tenant>/oauth2/v2.0/token`: the client-credentials token endpoint. */
+  token_url: string;
+  /** Where the requests go (already in every planned `url`). No trailing slash. */
+  api_base_url: string;
+  /** The client-credentials scope, `<resource>/.default` (also every planned request's `audience`). */
+  scope: string;
+  /** The audience as the managed-identity endpoint wants it (`resource=`), without `/.default`. */
+  resource: string;
+}
+
+export interface SentinelSettings {
+  workspace_id: string;
+  api: "stix-objects" | "legacy";
+  legacy_generation: "v1" | "v2" | null;
+  split_patterns: boolean;
+  source_system: string;
+}
+
+export interface DefenderSettings {
+  application: string;
+  rbac_group_names: string[];
+  quota_reserve: number;
+  generate_alert: boolean;
+  educate_url: string | null;
+  recommended_actions: string | null;
+}
+
+export interface GraphSettings {
+  target_product: "Azure Sentinel" | "Microsoft Defender ATP";
+  passive_only: boolean;
+  resource_path: string;
+}
+
+/** A destination's effective policy (docs/configuration.md, "Policy"). */
+export interface EffectivePolicy {
+  types: ObservableType[];
+  min_score: number | null;
+  min_confidence: number | null;
+  min_threat_rating: number | null;
+  max_false_positives: number | null;
+  tags_any: string[];
+  tags_none: string[];
+  owners: string[];
+  require_detection: boolean;
+  modified_since: Timestamp | null;
+  tlp_ceiling: Tlp;
+  tlp_default: Tlp | null;
+  tlp_override: Tlp | null;
+  /** Empty for Sentinel. Defender: `Allowed` `Audit` `Warn` `Block` `BlockAndRemediate`; Graph:
+   * `unknown` `allow` `block` `alert`. */
+  action: { min_score: number | null; action: string; generate_alert: boolean }[];
+  /** Empty for Sentinel. Defender: a name; Graph: 0–5. */
+  severity: { min_score: number | null; severity: string | number }[];
+  expiry: { default_days: number; days: Record<string, number>; hours: Record<string, number>; max_days: number };
+  dedup: boolean;
+  dry_run: boolean;
+}
 
 export type Format = "stix" | "opencti" | "threatconnect" | "misp" | "envelope";
 export type Tlp = "clear" | "green" | "amber" | "amber+strict" | "red";
@@ -220,27 +314,50 @@ export interface PlanItem {
   verdicts: { destination: string; verdict: VerdictName; reason?: SkipReason; message?: string }[];
 }
 
+/** One documented rate window of a limit class: at most `requests` requests in any `per_ms`
+ * milliseconds. */
+export interface RateWindow {
+  requests: number;
+  per_ms: number;
+}
+
+/** The rate-limit classes (the first part of `limit`) and their windows (`rate`):
+ * `sentinel-upload` 100/min; `defender-import` 30/min; `defender-read` 100/min and 1,500/h;
+ * `defender-batch-delete` 30/min and 1,500/h; `defender-delete` 100/min and 1,500/h; `graph`
+ * 1,000/min. */
+export type LimitClass =
+  | "sentinel-upload" | "defender-import" | "defender-read" | "defender-batch-delete" | "defender-delete" | "graph";
+
 /** One HTTP request, exactly as to send it (add `Authorization: Bearer <token for audience>`). */
 export interface PlannedRequest {
+  /** Unique in the plan: `<destination>:<op>:<n>`; a follow-up's is `<parent id>><op>:<n>`. */
   id: string;
   destination: string;
-  op: "sentinel-upload" | "defender-import" | "defender-lookup" | "defender-batch-delete" | "graph-submit" | "graph-delete";
-  method: "GET" | "POST";
+  op:
+    | "sentinel-upload" | "defender-import" | "defender-lookup" | "defender-batch-delete" | "defender-delete"
+    | "graph-submit" | "graph-delete";
+  method: "GET" | "POST" | "DELETE";
   url: string;
   /** The token scope to request. */
   audience: string;
+  /** `content-type: application/json` when there is a body; empty otherwise. */
   headers: Record<string, string>;
-  /** The exact JSON text to send, or null for a GET. */
+  /** The exact JSON text to send, or null (a GET or DELETE). */
   body: string | null;
   /** Keys of the items this request carries. */
   items: string[];
-  /** The rate-limit class: `<limit>:<tenant>:<client id>`. */
+  /** The rate-limit key to pace on: `<limit class>:<tenant>:<client id>` (`managed-identity` for a
+   * system-assigned identity). */
   limit: string;
+  /** The limit class's documented windows: send only when every window has room. */
+  rate: RateWindow[];
   /** Present and true when the destination's policy says `dry_run`: show it, do not send it. */
   dry_run?: boolean;
   /** Per item key, the index of the body object carrying it — only when one object carries several
    * items (Sentinel with `split_patterns: false`). */
   objects?: number[];
+  /** `defender-lookup` only: each item's observable value, parallel to `items`. */
+  values?: string[];
 }
 
 export interface Plan {
@@ -254,8 +371,20 @@ export type Outcome =
   | { outcome: "rejected"; message: string }
   | { outcome: "retry"; after_ms?: number; message: string };
 
+/** What one response means.
+ *
+ * The delivery loop's rule: an item carried by several requests (follow-ups) is accepted only when
+ * every request carrying it accepted it. An item of the request that gets no entry in `items` has
+ * its outcome decided by the `follow_up` requests carrying it (a Defender lookup hands its items to
+ * the `BatchDelete`s and the next page; a `BatchDelete` answered 404 to one `defender-delete` per
+ * id, each carrying all of the batch's items). */
 export interface Interpretation {
   items: ({ key: string } & Outcome)[];
+  /** How long to pause the request's rate-limit class (`limit`) before sending again, when the API said. */
   retry_after_ms?: number;
+  /** Present when some item is `retry`: the request narrowed to exactly those items
+   * (`relay.retain(request, retryKeys)`), to send again after the wait. Absent otherwise. */
+  resend?: PlannedRequest;
+  /** Requests to send next; they carry the items this interpretation gives no outcome. */
   follow_up: PlannedRequest[];
 }

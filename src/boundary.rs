@@ -50,6 +50,10 @@ extern "C" {
     pub type PlanJs;
     #[wasm_bindgen(typescript_type = "Interpretation")]
     pub type InterpretationJs;
+    #[wasm_bindgen(typescript_type = "PlannedRequest")]
+    pub type RequestJs;
+    #[wasm_bindgen(typescript_type = "string[]")]
+    pub type KeysJs;
 }
 
 /// A relay: a validated configuration, ready to plan deliveries (`plan` and `interpret` arrive
@@ -96,22 +100,14 @@ impl Relay {
     }
 
     /// Interprets the response to one planned request: `{items: [{key, outcome, message?}],
-    /// retry_after_ms?, follow_up: [request]}`. `response` is `{status, headers, body}`.
+    /// retry_after_ms?, resend?, follow_up: [request]}`. `response` is `{status, headers, body}`.
     pub fn interpret(
         &self,
-        request: JsValue,
+        request: RequestJs,
         response: JsValue,
         facts: Option<FactsJs>,
     ) -> Result<InterpretationJs, JsValue> {
-        let request_text = JSON::stringify(&request)
-            .ok()
-            .and_then(|s| s.as_string())
-            .ok_or_else(|| throwable(&Error::new(Code::Options, "expected the request object from `plan`")))?;
-        let request: crate::plan::Request = serde_json::from_str(&request_text).map_err(|e| {
-            throwable(
-                &Error::new(Code::Options, format!("expected a request object from `plan`: {e}")).at_path("request"),
-            )
-        })?;
+        let request = request_from_js(&request)?;
         let now = match facts {
             Some(f) => plan_facts_optional(f.unchecked_into())?.now,
             None => None,
@@ -127,11 +123,49 @@ impl Relay {
         to_js(&interpretation).map(JsCast::unchecked_into)
     }
 
+    /// A copy of a planned request carrying only the items `keys` (its body rebuilt with only their
+    /// objects): to split a request too large for a queue message, or to resend some items.
+    pub fn retain(&self, request: RequestJs, keys: KeysJs) -> Result<RequestJs, JsValue> {
+        let request = request_from_js(&request)?;
+        if self.config.destination(&request.destination).is_none() {
+            return Err(throwable(
+                &Error::new(
+                    Code::Options,
+                    format!(
+                        "unknown destination `{}`: the request does not come from this relay's plan",
+                        request.destination
+                    ),
+                )
+                .at_path("request.destination"),
+            ));
+        }
+        let text = JSON::stringify(&keys).ok().and_then(|s| s.as_string()).unwrap_or_default();
+        let keys: Vec<String> = serde_json::from_str(&text).map_err(|_| {
+            throwable(
+                &Error::new(Code::Options, "expected `keys` as an array of item keys (strings), like `request.items`")
+                    .at_path("keys"),
+            )
+        })?;
+        let narrowed = crate::plan::retain(&request, &keys).map_err(|e| throwable(&e))?;
+        to_js(&narrowed).map(JsCast::unchecked_into)
+    }
+
     /// The effective configuration: defaults filled in, policies merged, endpoints resolved.
     #[wasm_bindgen(getter)]
     pub fn config(&self) -> Result<EffectiveConfigJs, JsValue> {
         to_js(&self.config).map(JsCast::unchecked_into)
     }
+}
+
+/// A request object from `plan` (or a follow-up, `resend`, `retain`), through JSON.
+fn request_from_js(request: &JsValue) -> Result<crate::plan::Request, JsValue> {
+    let text = JSON::stringify(request)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| throwable(&Error::new(Code::Options, "expected the request object from `plan`")))?;
+    serde_json::from_str(&text).map_err(|e| {
+        throwable(&Error::new(Code::Options, format!("expected a request object from `plan`: {e}")).at_path("request"))
+    })
 }
 
 fn plan_facts(facts: JsValue) -> Result<crate::plan::PlanFacts, JsValue> {

@@ -5,6 +5,9 @@
 
 use std::fmt;
 
+/// The legacy Sentinel upload API's host (reference §1.3: the only one documented, in any cloud).
+pub const SENTINEL_LEGACY_BASE_URL: &str = "https://sentinelus.azure-api.net";
+
 /// A Microsoft cloud.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -1,18 +1,40 @@
 //! The plan (SPEC §7): a payload, a configuration, `now` and the host's facts in; per-item
 //! verdicts and the exact HTTP requests out — each with its destination, operation, method, full
-//! URL, token audience, headers, body text, the item keys it carries and the rate-limit class it
-//! counts against. [`interpret`] turns each response back into per-item outcomes and follow-up
-//! requests (a Defender lookup becomes a `BatchDelete` of the indicators this relay created).
+//! URL, token audience, headers, body text, the item keys it carries, the rate-limit class it
+//! counts against and that class's documented rate windows. [`interpret()`] turns each response back
+//! into per-item outcomes, the request to send again for the items to retry, and follow-up
+//! requests; [`retain`] narrows a request to some of its items (to split one that is too large for
+//! a queue message, or to resend only some).
 //!
 //! ```text
 //!   payload ──decode──▶ items ──policy (per destination)──▶ verdicts ──map + batch──▶ requests
-//!   response ──interpret──▶ outcomes per item (+ retry_after_ms, follow_up requests)
+//!   response ──interpret──▶ outcomes per item (+ retry_after_ms, resend, follow_up requests)
 //! ```
 //!
 //! Batching follows each API's documented limits: Sentinel 100 objects per upload, Defender 500
 //! per import and per `BatchDelete`, Graph 100 per `submitTiIndicators` and per
 //! `deleteTiIndicatorsByExternalId`. A value that a mapper cannot make valid for its API is a
-//! `skip` with reason `invalid_value`, never a request the API would reject.
+//! `skip` with reason `invalid_value`, never a request the API would reject. Rate limits are one
+//! table ([`LimitClass`]); every request carries its class's windows as `rate`.
+//!
+//! # Defender removals
+//!
+//! Defender deletes by its own ids, which the relay learns by listing. One removal in a plan is one
+//! lookup of its value (`$filter=indicatorValue eq '…'`); several are ONE listing of the
+//! indicators carrying the destination's `application` (`$top=10000`), carrying every removal's
+//! item key and value (`values`, parallel to `items`). Interpreting a listing matches each value
+//! to the ids of the indicators this relay created ([`defender::OursIndex`]) and answers with
+//! `BatchDelete` follow-ups of at most 500 ids, each carrying the items whose ids it holds; an item
+//! with no id of ours is accepted (its end state holds). A full page also yields a lookup of the
+//! next page for the still-unmatched items, skipping what was read minus what the `BatchDelete`s
+//! remove (so the next page is right whether or not they ran first). A `BatchDelete` of several
+//! ids answered 404 (some id is gone; whether Defender deleted the others is not documented)
+//! yields one `DELETE /api/indicators/{id}` per id, each carrying the batch's items; a delete
+//! answered 2xx or 404 is accepted.
+//!
+//! An item carried by several requests (follow-ups) is accepted only when every request carrying
+//! it accepted it; a request whose items get no outcome from its interpretation hands them to its
+//! follow-ups.
 //!
 //! Known gap: Graph's `updateTiIndicators` needs the Graph-assigned `id`, which the relay never
 //! learns, so an update is sent again through `submitTiIndicators` (same `externalId`); whether Graph
@@ -31,12 +53,113 @@ use crate::model::{Format, Indicator, ObservableType};
 use crate::policy::{self, Decision, Facts, Verdict};
 use crate::time::Timestamp;
 
+mod retain;
+#[cfg(test)]
+mod tests;
+
+pub use retain::retain;
+
 /// Sentinel objects per upload request.
 pub const SENTINEL_BATCH: usize = 100;
 /// Defender indicators per import, and ids per `BatchDelete`.
 pub const DEFENDER_BATCH: usize = 500;
 /// Graph indicators per `submitTiIndicators` / `deleteTiIndicatorsByExternalId`.
 pub const GRAPH_BATCH: usize = 100;
+
+/// One documented rate window: at most `requests` requests in any `per_ms` milliseconds.
+///
+/// Serialised as `{"requests":100,"per_ms":60000}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateWindow {
+    /// The most requests in one window.
+    pub requests: u32,
+    /// The window, in milliseconds.
+    pub per_ms: u64,
+}
+
+const MINUTE_MS: u64 = 60_000;
+const HOUR_MS: u64 = 3_600_000;
+
+/// The rate-limit classes of the APIs: every request counts against one, per (tenant, client id).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimitClass {
+    /// Sentinel uploads, STIX objects and legacy alike.
+    SentinelUpload,
+    /// Defender `POST /api/indicators/import`.
+    DefenderImport,
+    /// Defender `GET /api/indicators` (the removal lookups).
+    DefenderRead,
+    /// Defender `POST /api/indicators/BatchDelete`.
+    DefenderBatchDelete,
+    /// Defender `DELETE /api/indicators/{id}`.
+    DefenderDelete,
+    /// Graph `tiIndicators`, any operation.
+    Graph,
+}
+
+impl LimitClass {
+    /// Every class.
+    pub const ALL: [Self; 6] = [
+        Self::SentinelUpload,
+        Self::DefenderImport,
+        Self::DefenderRead,
+        Self::DefenderBatchDelete,
+        Self::DefenderDelete,
+        Self::Graph,
+    ];
+
+    /// THE table of the documented limits (reference/microsoft-apis.md §1.5, §2.2, §3 and "Numbers
+    /// a relay must respect"): each class's name and its windows.
+    const fn table(self) -> (&'static str, &'static [RateWindow]) {
+        match self {
+            // "100 requests per minute", applied per calling identity (§1.5).
+            Self::SentinelUpload => ("sentinel-upload", &[RateWindow { requests: 100, per_ms: MINUTE_MS }]),
+            // 30/min; no hourly limit stated (§2.2).
+            Self::DefenderImport => ("defender-import", &[RateWindow { requests: 30, per_ms: MINUTE_MS }]),
+            Self::DefenderRead => (
+                "defender-read",
+                &[RateWindow { requests: 100, per_ms: MINUTE_MS }, RateWindow { requests: 1_500, per_ms: HOUR_MS }],
+            ),
+            Self::DefenderBatchDelete => (
+                "defender-batch-delete",
+                &[RateWindow { requests: 30, per_ms: MINUTE_MS }, RateWindow { requests: 1_500, per_ms: HOUR_MS }],
+            ),
+            Self::DefenderDelete => (
+                "defender-delete",
+                &[RateWindow { requests: 100, per_ms: MINUTE_MS }, RateWindow { requests: 1_500, per_ms: HOUR_MS }],
+            ),
+            // 1,000 requests/min per app per tenant (§3).
+            Self::Graph => ("graph", &[RateWindow { requests: 1_000, per_ms: MINUTE_MS }]),
+        }
+    }
+
+    /// The class name (`sentinel-upload`, `defender-import`, `defender-read`,
+    /// `defender-batch-delete`, `defender-delete`, `graph`).
+    pub const fn name(self) -> &'static str {
+        self.table().0
+    }
+
+    /// The documented windows: a request may go when every window has room.
+    pub const fn rate(self) -> &'static [RateWindow] {
+        self.table().1
+    }
+
+    /// The class named `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// The key a host paces on at `destination`: `<class>:<tenant>:<client id>` (`managed-identity`
+    /// for a system-assigned identity).
+    pub fn key(self, destination: &Destination) -> String {
+        format!(
+            "{}:{}:{}",
+            self.name(),
+            destination.tenant,
+            destination.client_id.as_deref().unwrap_or("managed-identity")
+        )
+    }
+}
 
 /// What the host knows that the plan needs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -107,9 +230,9 @@ pub struct Request {
     /// The destination's name.
     pub destination: String,
     /// `sentinel-upload`, `defender-import`, `defender-lookup`, `defender-batch-delete`,
-    /// `graph-submit`, `graph-delete`.
+    /// `defender-delete`, `graph-submit`, `graph-delete`.
     pub op: String,
-    /// `GET` or `POST`.
+    /// `GET`, `POST` or `DELETE`.
     pub method: String,
     /// The full URL.
     pub url: String,
@@ -123,6 +246,9 @@ pub struct Request {
     pub items: Vec<String>,
     /// The rate-limit class it counts against: `<api limit>:<tenant>:<client id>`.
     pub limit: String,
+    /// The class's documented windows ([`LimitClass::rate`]).
+    #[serde(default)]
+    pub rate: Vec<RateWindow>,
     /// The destination's policy says `dry_run`: show the request, do not send it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub dry_run: bool,
@@ -130,6 +256,10 @@ pub struct Request {
     /// object carries several items (Sentinel with `split_patterns: false`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub objects: Vec<usize>,
+    /// `defender-lookup` only: the observable value of each item, parallel to `items` (what the
+    /// answer is matched against).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
 }
 
 /// What one response means.
@@ -140,7 +270,12 @@ pub struct Interpretation {
     /// How long to wait before retrying, when the API said.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_ms: Option<u64>,
-    /// Requests to send next (a Defender lookup's `BatchDelete`).
+    /// When some item is `retry`: the request narrowed ([`retain`]) to exactly those items, to send
+    /// again after the wait.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resend: Option<Request>,
+    /// Requests to send next (a Defender lookup's `BatchDelete`s and next page, a `BatchDelete`'s
+    /// single deletes); they carry the items this interpretation gives no outcome.
     pub follow_up: Vec<Request>,
 }
 
@@ -298,33 +433,11 @@ impl<'c> Batcher<'c> {
     fn finish(self) -> Vec<Request> {
         let d = self.destination;
         let base = d.endpoint.api_base_url.as_str();
-        let mut requests = Vec::new();
-        let mut push = |op: &str,
-                        method: &str,
-                        url: String,
-                        body: Option<String>,
-                        items: Vec<String>,
-                        limit: &str,
-                        objects: Vec<usize>| {
-            let n = requests.len();
-            requests.push(Request {
-                id: format!("{}:{op}:{n}", d.name),
-                destination: d.name.clone(),
-                op: op.to_owned(),
-                method: method.to_owned(),
-                url,
-                audience: d.endpoint.scope.clone(),
-                headers: if body.is_some() {
-                    BTreeMap::from([("content-type".to_owned(), "application/json".to_owned())])
-                } else {
-                    BTreeMap::new()
-                },
-                body,
-                items,
-                limit: format!("{limit}:{}:{}", d.tenant, d.client_id.as_deref().unwrap_or("managed-identity")),
-                dry_run: d.policy.dry_run,
-                objects,
-            });
+        let mut requests: Vec<Request> = Vec::new();
+        let mut push = |mut request: Request, items: Vec<String>| {
+            request.id = format!("{}:{}:{}", d.name, request.op, requests.len());
+            request.items = items;
+            requests.push(request);
         };
         match &d.settings {
             Settings::Sentinel(s) => {
@@ -334,32 +447,35 @@ impl<'c> Batcher<'c> {
                     let objects: Vec<&str> = chunk.iter().map(|(_, o)| o.as_str()).collect();
                     let body = format!("{{\"sourcesystem\":{source_system},\"{key}\":[{}]}}", objects.join(","));
                     let keys = chunk.iter().flat_map(|(k, _)| k.iter().cloned()).collect();
-                    let objects = if chunk.iter().all(|(k, _)| k.len() == 1) {
-                        Vec::new()
-                    } else {
-                        chunk.iter().enumerate().flat_map(|(i, (k, _))| std::iter::repeat_n(i, k.len())).collect()
-                    };
-                    push("sentinel-upload", "POST", url.clone(), Some(body), keys, "sentinel-upload", objects);
+                    let mut request =
+                        new_request(d, "sentinel-upload", "POST", url.clone(), Some(body), LimitClass::SentinelUpload);
+                    if chunk.iter().any(|(k, _)| k.len() != 1) {
+                        request.objects =
+                            chunk.iter().enumerate().flat_map(|(i, (k, _))| std::iter::repeat_n(i, k.len())).collect();
+                    }
+                    push(request, keys);
                 }
             }
-            Settings::Defender(_) => {
+            Settings::Defender(settings) => {
                 for chunk in self.upserts.chunks(DEFENDER_BATCH) {
                     let objects: Vec<&str> = chunk.iter().map(|(_, o)| o.as_str()).collect();
                     let body = format!("{{\"Indicators\":[{}]}}", objects.join(","));
                     let keys = chunk.iter().map(|(k, _)| k.clone()).collect();
-                    push(
-                        "defender-import",
-                        "POST",
-                        format!("{base}/api/indicators/import"),
-                        Some(body),
-                        keys,
-                        "defender-import",
-                        Vec::new(),
-                    );
+                    let url = format!("{base}/api/indicators/import");
+                    push(new_request(d, "defender-import", "POST", url, Some(body), LimitClass::DefenderImport), keys);
                 }
-                for (key, value) in self.lookups {
-                    let url = format!("{base}{}", defender::lookup_path(&value));
-                    push("defender-lookup", "GET", url, None, vec![key], "defender-read", Vec::new());
+                let url = match self.lookups.as_slice() {
+                    [] => None,
+                    // One removal: look its value up.
+                    [(_, value)] => Some(format!("{base}{}", defender::lookup_path(value))),
+                    // Several: one listing of our own indicators serves them all.
+                    _ => Some(format!("{base}{}", defender::own_indicators_path(&settings.application, 0))),
+                };
+                if let Some(url) = url {
+                    let (keys, values) = self.lookups.into_iter().unzip();
+                    let mut request = new_request(d, "defender-lookup", "GET", url, None, LimitClass::DefenderRead);
+                    request.values = values;
+                    push(request, keys);
                 }
             }
             Settings::Graph(g) => {
@@ -368,29 +484,15 @@ impl<'c> Batcher<'c> {
                     let objects: Vec<&str> = chunk.iter().map(|(_, o)| o.as_str()).collect();
                     let body = format!("{{\"value\":[{}]}}", objects.join(","));
                     let keys = chunk.iter().map(|(k, _)| k.clone()).collect();
-                    push(
-                        "graph-submit",
-                        "POST",
-                        format!("{root}/submitTiIndicators"),
-                        Some(body),
-                        keys,
-                        "graph",
-                        Vec::new(),
-                    );
+                    let url = format!("{root}/submitTiIndicators");
+                    push(new_request(d, "graph-submit", "POST", url, Some(body), LimitClass::Graph), keys);
                 }
                 for chunk in self.removals.chunks(GRAPH_BATCH) {
                     let ids: Vec<&str> = chunk.iter().map(|(_, id)| id.as_str()).collect();
                     let body = format!("{{\"value\":[{}]}}", ids.join(","));
                     let keys = chunk.iter().map(|(k, _)| k.clone()).collect();
-                    push(
-                        "graph-delete",
-                        "POST",
-                        format!("{root}/deleteTiIndicatorsByExternalId"),
-                        Some(body),
-                        keys,
-                        "graph",
-                        Vec::new(),
-                    );
+                    let url = format!("{root}/deleteTiIndicatorsByExternalId");
+                    push(new_request(d, "graph-delete", "POST", url, Some(body), LimitClass::Graph), keys);
                 }
             }
         }
@@ -398,7 +500,50 @@ impl<'c> Batcher<'c> {
     }
 }
 
-/// The upload URL of a Sentinel destination and the body key of its object list.
+/// A request of `destination` without id and items: headers (`content-type` when there is a
+/// body), audience, limit class and rate, `dry_run`.
+fn new_request(
+    d: &Destination,
+    op: &str,
+    method: &str,
+    url: String,
+    body: Option<String>,
+    class: LimitClass,
+) -> Request {
+    Request {
+        id: String::new(),
+        destination: d.name.clone(),
+        op: op.to_owned(),
+        method: method.to_owned(),
+        url,
+        audience: d.endpoint.scope.clone(),
+        headers: if body.is_some() {
+            BTreeMap::from([("content-type".to_owned(), "application/json".to_owned())])
+        } else {
+            BTreeMap::new()
+        },
+        body,
+        items: Vec::new(),
+        limit: class.key(d),
+        rate: class.rate().to_vec(),
+        dry_run: d.policy.dry_run,
+        objects: Vec::new(),
+        values: Vec::new(),
+    }
+}
+
+/// The `n`-th follow-up of `parent`: `request` with the id `<parent id>><op>:<n>`, `items`, and the
+/// parent's `dry_run`.
+fn child(parent: &Request, n: usize, mut request: Request, items: Vec<String>) -> Request {
+    request.id = format!("{}>{}:{n}", parent.id, request.op);
+    request.items = items;
+    request.dry_run = parent.dry_run;
+    request
+}
+
+/// The upload URL of a Sentinel destination and the body key of its object list. `base` is the
+/// destination's API base URL (for the legacy API, `https://sentinelus.azure-api.net` unless
+/// `api_base_url` is set).
 fn sentinel_upload_url(s: &crate::config::SentinelSettings, base: &str) -> (String, &'static str) {
     match (s.api, s.legacy_generation) {
         (SentinelApi::StixObjects, _) => (
@@ -408,18 +553,11 @@ fn sentinel_upload_url(s: &crate::config::SentinelSettings, base: &str) -> (Stri
             ),
             "stixobjects",
         ),
-        (SentinelApi::Legacy, Some(LegacyGeneration::V1)) => (
-            format!(
-                "https://sentinelus.azure-api.net/{}/threatintelligence:upload-indicators?api-version=2022-07-01",
-                s.workspace_id
-            ),
-            "value",
-        ),
+        (SentinelApi::Legacy, Some(LegacyGeneration::V1)) => {
+            (format!("{base}/{}/threatintelligence:upload-indicators?api-version=2022-07-01", s.workspace_id), "value")
+        }
         (SentinelApi::Legacy, _) => (
-            format!(
-                "https://sentinelus.azure-api.net/workspaces/{}/threatintelligenceindicators:upload?api-version=2022-07-01",
-                s.workspace_id
-            ),
+            format!("{base}/workspaces/{}/threatintelligenceindicators:upload?api-version=2022-07-01", s.workspace_id),
             "indicators",
         ),
     }
@@ -429,8 +567,9 @@ fn to_json<T: Serialize>(object: &T) -> Result<String, String> {
     serde_json::to_string(object).map_err(|e| format!("cannot serialise the object: {e}"))
 }
 
-/// Interprets the response to one planned request: one outcome per item key, a wait hint, and
-/// follow-up requests.
+/// Interprets the response to one planned request (or follow-up): one outcome per item key the
+/// response decides, a wait hint, the request to resend for the items to retry, and follow-up
+/// requests (which carry the items given no outcome here).
 pub fn interpret(config: &Config, request: &Request, response: &Response<'_>) -> Result<Interpretation, Error> {
     let destination = config.destination(&request.destination).ok_or_else(|| {
         Error::new(
@@ -439,7 +578,6 @@ pub fn interpret(config: &Config, request: &Request, response: &Response<'_>) ->
         )
     })?;
     let n = request.items.len();
-    let mut follow_up = Vec::new();
     let interpreted: Interpreted = match request.op.as_str() {
         "sentinel-upload" if request.objects.is_empty() => interpret::sentinel::upload(response, n),
         "sentinel-upload" => {
@@ -458,43 +596,19 @@ pub fn interpret(config: &Config, request: &Request, response: &Response<'_>) ->
             let refs: Vec<&str> = values.iter().map(String::as_str).collect();
             interpret::defender::import(response, &refs)
         }
-        "defender-batch-delete" => interpret::defender::batch_delete(response, n),
+        "defender-batch-delete" => {
+            let ids = batch_delete_ids(request)?;
+            if response.status == 404 && ids.len() > 1 {
+                return Ok(delete_one_by_one(destination, request, &ids));
+            }
+            interpret::defender::batch_delete(response, ids.len(), n)
+        }
+        "defender-delete" => interpret::defender::delete(response, n),
         "graph-submit" => interpret::graph::submit(response, n),
         "graph-delete" => interpret::graph::delete_by_external_id(response, n),
         "defender-lookup" => match interpret::defender::list(response) {
             Err(outcome) => Interpreted::uniform(n, &outcome, outcome_wait(&outcome)),
-            Ok(list) => {
-                let Settings::Defender(settings) = &destination.settings else {
-                    return Err(Error::new(
-                        Code::Options,
-                        "a `defender-lookup` request for a destination that is not Defender",
-                    ));
-                };
-                let value = lookup_value(&request.url);
-                let ids = defender::ours(&list.indicators, &value, settings, destination.client_id.as_deref());
-                if ids.is_empty() {
-                    // Nothing of ours carries the value: the removal's end state already holds.
-                    Interpreted::accepted(n)
-                } else {
-                    let base = destination.endpoint.api_base_url.as_str();
-                    follow_up.push(Request {
-                        id: format!("{}:defender-batch-delete:{}", destination.name, request.id),
-                        destination: destination.name.clone(),
-                        op: "defender-batch-delete".to_owned(),
-                        method: "POST".to_owned(),
-                        url: format!("{base}/api/indicators/BatchDelete"),
-                        audience: request.audience.clone(),
-                        headers: BTreeMap::from([("content-type".to_owned(), "application/json".to_owned())]),
-                        body: Some(defender::batch_delete_body(&ids)),
-                        items: request.items.clone(),
-                        limit: request.limit.replacen("defender-read", "defender-batch-delete", 1),
-                        dry_run: request.dry_run,
-                        objects: Vec::new(),
-                    });
-                    // The items' outcome is the follow-up's.
-                    return Ok(Interpretation { items: Vec::new(), retry_after_ms: None, follow_up });
-                }
-            }
+            Ok(list) => return lookup_follow_ups(destination, request, &list),
         },
         other => {
             return Err(Error::new(
@@ -509,7 +623,165 @@ pub fn interpret(config: &Config, request: &Request, response: &Response<'_>) ->
         .zip(interpreted.items)
         .map(|(key, outcome)| ItemOutcome { key: key.clone(), outcome })
         .collect();
-    Ok(Interpretation { items, retry_after_ms: interpreted.retry_after_ms, follow_up })
+    with_resend(request, items, interpreted.retry_after_ms)
+}
+
+/// The interpretation of `items`, with `resend` when some of them are `retry`.
+fn with_resend(
+    request: &Request,
+    items: Vec<ItemOutcome>,
+    retry_after_ms: Option<u64>,
+) -> Result<Interpretation, Error> {
+    let retry: Vec<String> = items.iter().filter(|i| i.outcome.is_retry()).map(|i| i.key.clone()).collect();
+    let resend = if retry.is_empty() { None } else { Some(retain(request, &retry)?) };
+    Ok(Interpretation { items, retry_after_ms, resend, follow_up: Vec::new() })
+}
+
+/// The ids of a `defender-batch-delete` request's body.
+fn batch_delete_ids(request: &Request) -> Result<Vec<String>, Error> {
+    let body = request.body.as_deref().unwrap_or_default();
+    let ids = match crate::json::Value::parse(body) {
+        Ok(crate::json::Value::Object(fields)) => {
+            fields.into_iter().find(|(k, _)| k == "IndicatorIds").and_then(|(_, ids)| match ids {
+                crate::json::Value::Array(ids) => ids
+                    .into_iter()
+                    .map(|id| match id {
+                        crate::json::Value::String(id) => Some(id.into_owned()),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => None,
+            })
+        }
+        _ => None,
+    };
+    ids.ok_or_else(|| {
+        Error::new(
+            Code::Options,
+            format!(
+                "invalid body of request {}: expected `{{\"IndicatorIds\":[…]}}` as `interpret` wrote it, found {}",
+                crate::error::quote(&request.id),
+                crate::error::quote(body)
+            ),
+        )
+        .at_path("request.body")
+    })
+}
+
+/// A `BatchDelete` of several ids answered 404: one `DELETE /api/indicators/{id}` per id, each
+/// carrying the batch's items; the items get their outcome from those.
+fn delete_one_by_one(destination: &Destination, request: &Request, ids: &[String]) -> Interpretation {
+    let base = destination.endpoint.api_base_url.as_str();
+    let follow_up = ids
+        .iter()
+        .enumerate()
+        .map(|(n, id)| {
+            let url = format!("{base}{}", defender::delete_path(id));
+            let delete = new_request(destination, "defender-delete", "DELETE", url, None, LimitClass::DefenderDelete);
+            child(request, n, delete, request.items.clone())
+        })
+        .collect();
+    Interpretation { items: Vec::new(), retry_after_ms: None, resend: None, follow_up }
+}
+
+/// A Defender listing (one value's lookup, or a page of our own indicators): `BatchDelete`s of the
+/// ids this relay created, at most [`defender::BATCH_MAX`] each, carrying the items whose ids they
+/// hold; the items with no id of ours are accepted — or, when the page is full, carried by a
+/// lookup of the next page.
+fn lookup_follow_ups(
+    destination: &Destination,
+    request: &Request,
+    list: &interpret::defender::DefenderIndicatorList,
+) -> Result<Interpretation, Error> {
+    let Settings::Defender(settings) = &destination.settings else {
+        return Err(Error::new(Code::Options, "a `defender-lookup` request for a destination that is not Defender"));
+    };
+    let n = request.items.len();
+    let values: Vec<String> = if request.values.len() == n {
+        request.values.clone()
+    } else if n == 1 {
+        vec![lookup_value(&request.url)]
+    } else {
+        return Err(Error::new(
+            Code::Options,
+            format!(
+                "invalid `defender-lookup` request {}: expected {n} `values` (one per item, as `plan` wrote them), found {}",
+                crate::error::quote(&request.id),
+                request.values.len()
+            ),
+        )
+        .at_path("request.values"));
+    };
+    let index = defender::OursIndex::new(&list.indicators, settings, destination.client_id.as_deref());
+    let matched: Vec<Vec<&str>> = values.iter().map(|v| index.ids(v)).collect();
+    // Our ids in first-seen order, each with the items whose value it carries.
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut order: Vec<(&str, Vec<usize>)> = Vec::new();
+    for (item, ids) in matched.iter().enumerate() {
+        for &id in ids {
+            let next = order.len();
+            let at = *seen.entry(id.to_owned()).or_insert(next);
+            if at == next {
+                order.push((id, Vec::new()));
+            }
+            if let Some((_, holders)) = order.get_mut(at) {
+                holders.push(item);
+            }
+        }
+    }
+    let base = destination.endpoint.api_base_url.as_str();
+    let mut follow_up = Vec::new();
+    for chunk in order.chunks(defender::BATCH_MAX) {
+        let mut carried = vec![false; n];
+        for item in chunk.iter().flat_map(|(_, holders)| holders) {
+            if let Some(c) = carried.get_mut(*item) {
+                *c = true;
+            }
+        }
+        let ids: Vec<&str> = chunk.iter().map(|(id, _)| *id).collect();
+        let items = request.items.iter().zip(&carried).filter(|(_, c)| **c).map(|(k, _)| k.clone()).collect();
+        let url = format!("{base}/api/indicators/BatchDelete");
+        let body = Some(defender::batch_delete_body(&ids));
+        let delete =
+            new_request(destination, "defender-batch-delete", "POST", url, body, LimitClass::DefenderBatchDelete);
+        follow_up.push(child(request, follow_up.len(), delete, items));
+    }
+    let unmatched: Vec<usize> = matched.iter().enumerate().filter(|(_, ids)| ids.is_empty()).map(|(i, _)| i).collect();
+    let read = list.indicators.len();
+    let more = read >= defender::LIST_PAGE || list.next_link.is_some();
+    let mut items = Vec::new();
+    match own_listing_skip(&request.url) {
+        Some(skip) if more && read > 0 && !unmatched.is_empty() => {
+            // The next page, skipping what was read minus what the `BatchDelete`s above remove
+            // (they come before it in the list): right whether or not they run first, and when
+            // they do not, the indicators read twice carry no value still looked for.
+            let next = (skip + read).saturating_sub(order.len()).max(skip);
+            let url = format!("{base}{}", defender::own_indicators_path(&settings.application, next));
+            let mut lookup = new_request(destination, "defender-lookup", "GET", url, None, LimitClass::DefenderRead);
+            lookup.values = unmatched.iter().filter_map(|&i| values.get(i).cloned()).collect();
+            let keys = unmatched.iter().filter_map(|&i| request.items.get(i).cloned()).collect();
+            follow_up.push(child(request, follow_up.len(), lookup, keys));
+        }
+        _ => {
+            // Nothing of ours carries these values: the removal's end state already holds.
+            items = unmatched
+                .iter()
+                .filter_map(|&i| request.items.get(i))
+                .map(|key| ItemOutcome { key: key.clone(), outcome: Outcome::Accepted })
+                .collect();
+        }
+    }
+    Ok(Interpretation { items, retry_after_ms: None, resend: None, follow_up })
+}
+
+/// The `$skip` of a listing of our own indicators ([`defender::own_indicators_path`]); `None` for a
+/// lookup by value.
+fn own_listing_skip(url: &str) -> Option<usize> {
+    let (_, query) = url.split_once("?$filter=application+eq+")?;
+    let top = query.find("&$top=")?;
+    let skip = query.get(top..)?.split_once("&$skip=").map_or("0", |(_, rest)| rest);
+    let digits = skip.find(|c: char| !c.is_ascii_digit()).map_or(skip, |end| skip.get(..end).unwrap_or(""));
+    digits.parse().ok()
 }
 
 fn outcome_wait(outcome: &Outcome) -> Option<u64> {

@@ -355,11 +355,19 @@ pub fn decide_all(items: &[Indicator<'_>], destination: &Destination, now: Times
         (rank, score, i)
     };
     if policy.dedup {
-        let mut order: Vec<usize> = (0..items.len()).filter(|&i| is_out(&decisions, i)).collect();
-        order.sort_by_key(|&i| priority(i));
+        // Keys computed once (owner ranks compare strings), then one unstable sort of plain integer
+        // tuples: `i` ends every key, so no two are equal and the order is the stable one.
+        let mut order: Vec<(i64, i64, usize)> = (0..items.len())
+            .filter(|&i| is_out(&decisions, i))
+            .map(|i| {
+                let (rank, score, i) = priority(i);
+                (i64::try_from(rank).unwrap_or(i64::MAX), i64::from(score), i)
+            })
+            .collect();
+        order.sort_unstable();
         let mut seen: HashSet<(ObservableType, Option<HashAlgorithm>, &str, Verdict)> =
             HashSet::with_capacity(order.len());
-        for i in order {
+        for (_, _, i) in order {
             let (Some(item), Some(verdict)) = (items.get(i), decisions.get(i).map(|d| d.verdict)) else { continue };
             let Some(o) = &item.observable else { continue };
             let key = (o.kind, o.algorithm, o.value.as_str(), verdict);
@@ -376,13 +384,17 @@ pub fn decide_all(items: &[Indicator<'_>], destination: &Destination, now: Times
     if let (Settings::Defender(defender), Some(active)) = (&destination.settings, facts.defender_active) {
         let cap = crate::config::DEFENDER_TENANT_CAP.saturating_sub(defender.quota_reserve);
         let mut room = cap.saturating_sub(active);
-        let mut upserts: Vec<usize> =
-            (0..items.len()).filter(|&i| decisions.get(i).is_some_and(|d| d.verdict == Verdict::Upsert)).collect();
-        upserts.sort_by_key(|&i| {
-            let item = items.get(i);
-            (std::cmp::Reverse(item.and_then(|it| it.scoring.score)), priority(i).0, i)
-        });
-        for i in upserts {
+        // Highest score first (no score last), then owner rank, then payload order; keyed as the
+        // dedup order is, so both sorts are one.
+        let mut upserts: Vec<(i64, i64, usize)> = (0..items.len())
+            .filter(|&i| decisions.get(i).is_some_and(|d| d.verdict == Verdict::Upsert))
+            .map(|i| {
+                let score = items.get(i).and_then(|it| it.scoring.score).map_or(1, |s| -i64::from(s));
+                (score, i64::try_from(priority(i).0).unwrap_or(i64::MAX), i)
+            })
+            .collect();
+        upserts.sort_unstable();
+        for (_, _, i) in upserts {
             if room > 0 {
                 room -= 1;
             } else if let Some(d) = decisions.get_mut(i) {

@@ -26,6 +26,7 @@ mod config_proptest {
         "managed_identity",
         "cloud",
         "login_host",
+        "login_base_url",
         "api_base_url",
         "sentinel",
         "defender",

@@ -63,7 +63,8 @@ fn every_request_satisfies_its_api() {
             let (violations, limit) = match request.op.as_str() {
                 "sentinel-upload" => (msapi::sentinel_stix_upload(body), 100),
                 "defender-import" => (msapi::defender_import(body), 500),
-                "defender-lookup" => (Vec::new(), 1),
+                // One lookup serves every removal of the plan.
+                "defender-lookup" => (Vec::new(), usize::MAX),
                 "graph-submit" => (msapi::graph_submit(body), 100),
                 "graph-delete" => (msapi::graph_delete_by_external_id(body), 100),
                 other => panic!("unexpected op {other}"),
@@ -72,6 +73,13 @@ fn every_request_satisfies_its_api() {
             assert!(!request.items.is_empty() && request.items.len() <= limit, "{}", request.id);
             assert!(request.url.starts_with("https://"), "{}", request.url);
             assert!(request.audience.ends_with("/.default"), "{}", request.audience);
+            // The rate windows are the limit class's.
+            let class = plan::LimitClass::from_name(request.limit.split(':').next().unwrap()).unwrap();
+            assert_eq!(request.rate, class.rate(), "{}", request.id);
+            assert!(!request.rate.is_empty());
+            if request.op == "defender-lookup" {
+                assert_eq!(request.values.len(), request.items.len(), "{}", request.id);
+            }
         }
     }
 }
@@ -267,7 +275,7 @@ mod properties {
                     "defender-import" => (msapi::defender_import(body), 500),
                     "graph-submit" => (msapi::graph_submit(body), 100),
                     "graph-delete" => (msapi::graph_delete_by_external_id(body), 100),
-                    _ => (Vec::new(), 1),
+                    _ => (Vec::new(), usize::MAX),
                 };
                 prop_assert!(violations.is_empty(), "{} {:?}\n{}", r.id, violations, body);
                 prop_assert!(!r.items.is_empty() && r.items.len() <= limit);

@@ -32,8 +32,9 @@
 //! | `client_id` | GUID | required unless `credential` is `{"managed_identity": true}` | `"00000000-0000-0000-0000-000000000000"` |
 //! | `credential` | exactly one of `{"secret": name}`, `{"certificate": name}`, `{"managed_identity": true}`, `{"managed_identity": {"client_id": GUID}}`; a name is 1–128 of `[A-Za-z0-9._-]` | required | `{"secret": "SENTINEL_CLIENT_SECRET"}` |
 //! | `cloud` | `global` \| `usgov` \| `usgov-high` \| `dod` \| `china`; the API must exist there | `"global"` | `"usgov-high"` |
-//! | `login_host` | host name (no scheme, no path) | the cloud's | `"login.microsoftonline.us"` |
-//! | `api_base_url` | `https://` URL without a trailing slash | the cloud's | `"https://api-eu.securitycenter.microsoft.com"` |
+//! | `login_host` | host name (no scheme, no path); not with `login_base_url` | the cloud's | `"login.microsoftonline.us"` |
+//! | `login_base_url` | `https://` URL (or `http://` on a loopback host) without a trailing slash, query or fragment; not with `login_host` | `https://<login_host>` | `"http://127.0.0.1:8788"` |
+//! | `api_base_url` | `https://` URL (or `http://` on a loopback host: `127.0.0.1`, `localhost`, `[::1]`) without a trailing slash, query or fragment | the cloud's (legacy Sentinel: `https://sentinelus.azure-api.net`) | `"https://api-eu.securitycenter.microsoft.com"` |
 //! | `sentinel` | [sentinel settings](#sentinel); required for type `sentinel`, forbidden otherwise | — | `{"workspace_id": "…"}` |
 //! | `defender` | [defender settings](#defender); only for type `defender` | all defaults | `{"quota_reserve": 500}` |
 //! | `graph` | [graph settings](#graph); only for type `graph` | all defaults | `{"passive_only": true}` |
@@ -242,11 +243,15 @@ pub enum Credential {
 /// Where a destination logs in and what it calls.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Endpoint {
-    /// The Entra ID login host.
+    /// The Entra ID login host (with its port, if `login_base_url` gave one).
     pub login_host: String,
-    /// `https://<login_host>/<tenant>/oauth2/v2.0/token`.
+    /// The login base URL without a trailing slash: `https://<login_host>`, or the destination's
+    /// `login_base_url` (a local emulator's `http://127.0.0.1:8788`).
+    pub login_base_url: String,
+    /// `<login_base_url>/<tenant>/oauth2/v2.0/token`: where the host gets a client-credentials token.
     pub token_url: String,
-    /// The API base URL, without a trailing slash.
+    /// The API base URL, without a trailing slash (for the legacy Sentinel API, its own host
+    /// `https://sentinelus.azure-api.net` unless `api_base_url` is set).
     pub api_base_url: String,
     /// The client-credentials scope (`<resource>/.default`).
     pub scope: String,

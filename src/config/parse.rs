@@ -8,7 +8,7 @@ use super::{
     Destination, DestinationType, Endpoint, GraphSettings, LegacyGeneration, MAX_DESTINATIONS, SentinelApi,
     SentinelSettings, Settings, TargetProduct,
 };
-use crate::cloud::Cloud;
+use crate::cloud::{Cloud, SENTINEL_LEGACY_BASE_URL};
 use crate::error::quote;
 use crate::json::{Value, expected, join_index, join_key};
 
@@ -261,6 +261,45 @@ pub(super) fn is_https_url(s: &str, trailing_slash: bool) -> bool {
         && (trailing_slash || (!s.ends_with('/') && !s.contains('?')))
 }
 
+/// What the URL errors add: where plain `http://` is allowed.
+const LOOPBACK_ONLY: &str =
+    "`http://` is allowed only on a loopback host (`127.0.0.1`, `localhost` or `[::1]`), e.g. `http://127.0.0.1:8787`";
+
+/// The hosts on which a base URL may be plain `http://` (a local emulator).
+const LOOPBACK_HOSTS: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];
+
+/// An API or login base URL: `https://host[:port][/path]`, or `http://` when the host is a loopback
+/// host ([`LOOPBACK_HOSTS`]); no trailing slash, query, fragment, whitespace or userinfo.
+pub(super) fn is_base_url(s: &str) -> bool {
+    let (rest, https) = match (s.strip_prefix("https://"), s.strip_prefix("http://")) {
+        (Some(rest), _) => (rest, true),
+        (None, Some(rest)) => (rest, false),
+        (None, None) => return false,
+    };
+    let authority = rest.split_once('/').map_or(rest, |(a, _)| a);
+    let host = match authority.rsplit_once(':') {
+        // `[::1]` alone splits inside the brackets: no port.
+        Some((host, port)) if !port.ends_with(']') => {
+            let valid = port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok_and(|p| p != 0);
+            if !valid {
+                return false;
+            }
+            host
+        }
+        _ => authority,
+    };
+    let loopback = LOOPBACK_HOSTS.contains(&host);
+    (loopback || (https && is_host(host)))
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '#' | '?' | '@'))
+        && !s.ends_with('/')
+}
+
+/// The `host[:port]` of a URL accepted by [`is_base_url`].
+fn url_authority(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split_once('/').map_or(rest, |(authority, _)| authority)
+}
+
 /// Whether a credential "name" looks like a secret value pasted in its place.
 pub(super) fn looks_like_secret(s: &str) -> bool {
     let len = s.chars().count();
@@ -307,6 +346,7 @@ const DESTINATION_KEYS: &[&str] = &[
     "credential",
     "cloud",
     "login_host",
+    "login_base_url",
     "api_base_url",
     "sentinel",
     "defender",
@@ -501,13 +541,30 @@ fn destination(
             None
         }
     });
+    let login_base_url = d.text(cx, "login_base_url").and_then(|u| {
+        if is_base_url(u) {
+            Some(u.to_owned())
+        } else {
+            cx.err(
+                d.key("login_base_url"),
+                format!("invalid login base URL {}: write an `https://` URL without a trailing slash, e.g. `https://login.microsoftonline.us`; {LOOPBACK_ONLY}", quote(u)),
+            );
+            None
+        }
+    });
+    if d.get("login_host").is_some() && d.get("login_base_url").is_some() {
+        cx.err(
+            d.key("login_base_url"),
+            "`login_base_url` and `login_host` are both set: keep one (`login_base_url` is the whole URL, e.g. `http://127.0.0.1:8788`; `login_host` only the host name)",
+        );
+    }
     let api_base_url = d.text(cx, "api_base_url").and_then(|u| {
-        if is_https_url(u, false) {
+        if is_base_url(u) {
             Some(u.to_owned())
         } else {
             cx.err(
                 d.key("api_base_url"),
-                format!("invalid API base URL {}: write an `https://` URL without a trailing slash, e.g. `https://api-eu.securitycenter.microsoft.com`", quote(u)),
+                format!("invalid API base URL {}: write an `https://` URL without a trailing slash, e.g. `https://api-eu.securitycenter.microsoft.com`; {LOOPBACK_ONLY}", quote(u)),
             );
             None
         }
@@ -516,10 +573,13 @@ fn destination(
     let endpoint = match (kind, cloud) {
         (Some(kind), Some(cloud)) => {
             if let Some(e) = cloud.endpoint(kind.api()) {
-                let login = login_host.clone().unwrap_or_else(|| cloud.login_host().to_owned());
+                let login_base_url = login_base_url
+                    .clone()
+                    .unwrap_or_else(|| format!("https://{}", login_host.as_deref().unwrap_or(cloud.login_host())));
                 Some(Endpoint {
-                    token_url: format!("https://{login}/{}/oauth2/v2.0/token", tenant.as_deref().unwrap_or("")),
-                    login_host: login,
+                    login_host: url_authority(&login_base_url).to_owned(),
+                    token_url: format!("{login_base_url}/{}/oauth2/v2.0/token", tenant.as_deref().unwrap_or("")),
+                    login_base_url,
                     api_base_url: api_base_url.clone().unwrap_or_else(|| e.base_url.to_owned()),
                     scope: e.scope.to_owned(),
                     resource: e.resource.to_owned(),
@@ -574,6 +634,16 @@ fn destination(
             Some(DestinationType::Graph) => Some(Settings::Graph(graph_default())),
             _ => None,
         };
+    }
+
+    // The legacy Sentinel upload API has one documented host in every cloud; an explicit
+    // `api_base_url` (a regional gateway, a local emulator) replaces it like any other.
+    let mut endpoint = endpoint;
+    if let (Some(Settings::Sentinel(s)), Some(e)) = (&settings, endpoint.as_mut())
+        && s.api == SentinelApi::Legacy
+        && api_base_url.is_none()
+    {
+        SENTINEL_LEGACY_BASE_URL.clone_into(&mut e.api_base_url);
     }
 
     let own_policy = match d.get("policy") {

@@ -79,6 +79,7 @@ fn minimal_configs_per_type_take_every_default() {
         s.endpoint,
         Endpoint {
             login_host: "login.microsoftonline.com".into(),
+            login_base_url: "https://login.microsoftonline.com".into(),
             token_url: "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token".into(),
             api_base_url: "https://api.ti.sentinel.azure.com".into(),
             scope: "https://management.azure.com/.default".into(),
@@ -209,6 +210,120 @@ fn clouds_and_overrides_resolve_endpoints() {
 }
 
 #[test]
+fn base_urls_are_https_or_http_on_loopback() {
+    // (URL, valid as `api_base_url` and `login_base_url`)
+    let cases: &[(&str, bool)] = &[
+        ("https://api-eu.securitycenter.microsoft.com", true),
+        ("https://api.example.com:8443", true),
+        ("https://api.example.com/prefix/path", true),
+        ("https://localhost:8787", true),
+        ("https://[::1]:8787", true),
+        ("http://127.0.0.1:8787", true),
+        ("http://127.0.0.1", true),
+        ("http://localhost:8787", true),
+        ("http://localhost:8787/emulator/defender", true),
+        ("http://[::1]:8787", true),
+        ("http://[::1]", true),
+        ("http://x.example.com", false),
+        ("http://127.0.0.2:8787", false),
+        ("http://localhost.example.com:8787", false),
+        ("http://10.0.0.1:8787", false),
+        ("ftp://127.0.0.1", false),
+        ("127.0.0.1:8787", false),
+        ("http://127.0.0.1:8787/", false),
+        ("http://127.0.0.1:", false),
+        ("http://127.0.0.1:0", false),
+        ("http://127.0.0.1:65536", false),
+        ("http://127.0.0.1:80a", false),
+        ("http://127.0.0.1:8787?x=1", false),
+        ("http://127.0.0.1:8787#f", false),
+        ("http://user@127.0.0.1:8787", false),
+        ("https://x.example.com/a b", false),
+        ("https://", false),
+        ("http://", false),
+    ];
+    for &(url, valid) in cases {
+        for key in ["api_base_url", "login_base_url"] {
+            let doc = config(&[with(defender(), &format!("/{key}"), json!(url))]);
+            match from_value(&doc) {
+                Ok(c) if valid => {
+                    let e = &c.destinations[0].endpoint;
+                    let got = if key == "api_base_url" { &e.api_base_url } else { &e.login_base_url };
+                    assert_eq!(got, url);
+                }
+                Err(e) if !valid => {
+                    assert_eq!(e.errors.len(), 1, "{key} {url}: {e}");
+                    assert_eq!(e.errors[0].path, format!("destinations[0].{key}"));
+                    assert!(e.errors[0].message.contains("allowed only on a loopback host"), "{}", e.errors[0].message);
+                }
+                other => panic!("{key} = {url}: expected valid = {valid}, got {other:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn login_base_url_sets_the_token_url() {
+    let c = ok(&config(&[with(defender(), "/login_base_url", json!("http://127.0.0.1:8788"))]));
+    let e = &c.destinations[0].endpoint;
+    assert_eq!(e.login_base_url, "http://127.0.0.1:8788");
+    assert_eq!(e.login_host, "127.0.0.1:8788");
+    assert_eq!(e.token_url, format!("http://127.0.0.1:8788/{GUID}/oauth2/v2.0/token"));
+    let c = ok(&config(&[with(defender(), "/login_base_url", json!("https://login.example.us/tenants"))]));
+    assert_eq!(c.destinations[0].endpoint.login_host, "login.example.us");
+    assert_eq!(
+        c.destinations[0].endpoint.token_url,
+        format!("https://login.example.us/tenants/{GUID}/oauth2/v2.0/token")
+    );
+    // `login_host` keeps its https URL.
+    let c = ok(&config(&[with(defender(), "/login_host", json!("login.example.us"))]));
+    assert_eq!(c.destinations[0].endpoint.login_base_url, "https://login.example.us");
+    one(
+        &config(&[with(
+            with(defender(), "/login_host", json!("login.example.us")),
+            "/login_base_url",
+            json!("http://localhost:8788"),
+        )]),
+        "destinations[0].login_base_url",
+        "`login_base_url` and `login_host` are both set: keep one (`login_base_url` is the whole URL, e.g. `http://127.0.0.1:8788`; `login_host` only the host name)",
+    );
+    one(
+        &config(&[with(defender(), "/login_base_url", json!("http://login.example.us"))]),
+        "destinations[0].login_base_url",
+        "invalid login base URL `http://login.example.us`: write an `https://` URL without a trailing slash, e.g. `https://login.microsoftonline.us`; `http://` is allowed only on a loopback host (`127.0.0.1`, `localhost` or `[::1]`), e.g. `http://127.0.0.1:8787`",
+    );
+}
+
+#[test]
+fn the_legacy_sentinel_api_has_its_own_host_unless_api_base_url_is_set() {
+    let legacy = with(sentinel(), "/sentinel/api", json!("legacy"));
+    let c = ok(&config(std::slice::from_ref(&legacy)));
+    assert_eq!(c.destinations[0].endpoint.api_base_url, "https://sentinelus.azure-api.net");
+    let c = ok(&config(&[with(legacy, "/api_base_url", json!("http://127.0.0.1:8787"))]));
+    assert_eq!(c.destinations[0].endpoint.api_base_url, "http://127.0.0.1:8787");
+    let c = ok(&config(&[with(sentinel(), "/api_base_url", json!("http://127.0.0.1:8787"))]));
+    assert_eq!(c.destinations[0].endpoint.api_base_url, "http://127.0.0.1:8787");
+    // The scope stays the cloud's.
+    assert_eq!(c.destinations[0].endpoint.scope, "https://management.azure.com/.default");
+}
+
+#[test]
+fn the_effective_config_carries_what_a_host_needs_for_a_token() {
+    let c = ok(&config(&[sentinel(), defender(), graph()]));
+    let v = serde_json::to_value(&c).unwrap();
+    for d in v["destinations"].as_array().unwrap() {
+        for key in ["name", "type", "tenant", "client_id", "credential"] {
+            assert!(d.get(key).is_some(), "{key} in {d}");
+        }
+        for key in ["login_host", "login_base_url", "token_url", "scope", "resource", "api_base_url"] {
+            assert!(d["endpoint"][key].is_string(), "endpoint.{key} in {d}");
+        }
+    }
+    assert_eq!(v["destinations"][2]["credential"], json!({"managed_identity": {"client_id": null}}));
+    assert_eq!(v["destinations"][2]["client_id"], Json::Null);
+}
+
+#[test]
 fn one_error_each() {
     let long_name = format!("invalid name `{}…`: use 1–64 letters, digits, `.`, `_` or `-`", "x".repeat(64));
     let cases: Vec<(Json, &str, &str)> = vec![
@@ -225,7 +340,7 @@ fn one_error_each() {
         (
             config(&[with(defender(), "/frobnicate", json!(1))]),
             "destinations[0].frobnicate",
-            "unknown key `frobnicate`: expected one of `name`, `type`, `enabled`, `tenant`, `client_id`, `credential`, `cloud`, `login_host`, `api_base_url`, `sentinel`, `defender`, `graph` or `policy`",
+            "unknown key `frobnicate`: expected one of `name`, `type`, `enabled`, `tenant`, `client_id`, `credential`, `cloud`, `login_host`, `login_base_url`, `api_base_url`, `sentinel`, `defender`, `graph` or `policy`",
         ),
         (
             config(&[without(defender(), "/name")]),
@@ -291,12 +406,12 @@ fn one_error_each() {
         (
             config(&[with(defender(), "/api_base_url", json!("https://api.securitycenter.microsoft.com/"))]),
             "destinations[0].api_base_url",
-            "invalid API base URL `https://api.securitycenter.microsoft.com/`: write an `https://` URL without a trailing slash, e.g. `https://api-eu.securitycenter.microsoft.com`",
+            "invalid API base URL `https://api.securitycenter.microsoft.com/`: write an `https://` URL without a trailing slash, e.g. `https://api-eu.securitycenter.microsoft.com`; `http://` is allowed only on a loopback host (`127.0.0.1`, `localhost` or `[::1]`), e.g. `http://127.0.0.1:8787`",
         ),
         (
             config(&[with(defender(), "/api_base_url", json!("http://x.example.com"))]),
             "destinations[0].api_base_url",
-            "invalid API base URL `http://x.example.com`: write an `https://` URL without a trailing slash, e.g. `https://api-eu.securitycenter.microsoft.com`",
+            "invalid API base URL `http://x.example.com`: write an `https://` URL without a trailing slash, e.g. `https://api-eu.securitycenter.microsoft.com`; `http://` is allowed only on a loopback host (`127.0.0.1`, `localhost` or `[::1]`), e.g. `http://127.0.0.1:8787`",
         ),
         // Credentials.
         (

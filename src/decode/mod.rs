@@ -191,6 +191,19 @@ impl<'a> Output<'a> {
 }
 
 /// Removes repeated labels, keeping the first of each, in order, without allocating.
+/// Sorts a short list by `key`, highest first, keeping the order of equal keys (the hashes of one
+/// object: a handful at most). An insertion sort: the standard stable sort would instantiate its
+/// whole machinery per element type, kilobytes of wasm for lists of three.
+pub(crate) fn sort_strongest_first<T>(list: &mut [T], key: impl Fn(&T) -> usize) {
+    for i in 1..list.len() {
+        let mut j = i;
+        while j > 0 && list.get(j - 1).map(&key) < list.get(j).map(&key) {
+            list.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
 fn dedup_in_place(labels: &mut Vec<Cow<'_, str>>) {
     let mut kept = 0;
     for i in 0..labels.len() {

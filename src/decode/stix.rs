@@ -460,7 +460,9 @@ fn hashes(obj: &Obj<'_, '_>, kind: ObservableType) -> Result<Vec<Result<Observab
             (Some(algorithm), result)
         })
         .collect();
-    found.sort_by_key(|(algorithm, _)| std::cmp::Reverse(algorithm.map(hash_rank)));
+    crate::decode::sort_strongest_first(&mut found, |(algorithm, _)| {
+        algorithm.map_or(0, |a| usize::from(hash_rank(a)) + 1)
+    });
     Ok(found.into_iter().map(|(_, r)| r).collect())
 }
 

@@ -407,7 +407,7 @@ fn observables(obj: &Obj<'_, '_>, kind: Kind) -> Result<Vec<Result<Observable, E
                     });
                 }
                 // Strongest first, as when the hash fields are present.
-                found.sort_by_key(|r| std::cmp::Reverse(r.as_ref().ok().map(|o| o.value.len())));
+                super::sort_strongest_first(&mut found, |r| r.as_ref().ok().map_or(0, |o| o.value.len() + 1));
             }
             Ok(found)
         }

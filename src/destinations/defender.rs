@@ -62,13 +62,16 @@
 //!
 //! # Removal
 //!
-//! Removals are not mapped to a body. The planner asks `GET` [`lookup_path`] for the value,
-//! keeps [`ours`] of the answer — indicators with our `application` and, when the client id is
-//! known, created by it; never someone else's (the OpenCTI connector deletes every indicator with
-//! the value, peers §1.3) — and sends their ids in [`batch_delete_body`] chunks of at most
-//! [`BATCH_MAX`].
+//! Removals are not mapped to a body. The planner asks `GET` [`lookup_path`] for one removal's
+//! value, or, when a plan has several, one page of [`own_indicators_path`] (every indicator carrying
+//! our `application`) for all of them; it keeps [`ours`] of the answer ([`OursIndex`] for many
+//! values at once) — indicators with our `application` and, when the client id is known, created by
+//! it; never someone else's (the OpenCTI connector deletes every indicator with the value, peers
+//! §1.3) — and sends their ids in [`batch_delete_body`] chunks of at most [`BATCH_MAX`] (a chunk
+//! answered 404 is then deleted id by id, [`delete_path`]).
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -187,18 +190,58 @@ pub fn external_id(item: &Indicator<'_>) -> String {
 /// non-ASCII text survive the query string (the OpenCTI connector's lookups broke on these
 /// until #7272). Pass the value as it was sent ([`DefenderIndicator::indicator_value`]).
 pub fn lookup_path(value: &str) -> String {
-    let literal = value.replace('\'', "''");
-    let mut path = String::with_capacity(literal.len() * 3 + 48);
-    path.push_str("/api/indicators?$filter=indicatorValue+eq+'");
-    for byte in literal.bytes() {
+    let mut path = String::with_capacity(value.len() * 3 + 48);
+    path.push_str("/api/indicators?$filter=indicatorValue+eq+");
+    push_literal(&mut path, value);
+    path
+}
+
+/// The most indicators one `GET /api/indicators` returns (`$top` ≤ 10,000, microsoft-apis.md §2.2).
+pub const LIST_PAGE: usize = 10_000;
+
+/// The path and query of one page of the indicators carrying `application` (a documented `$filter`
+/// field): `/api/indicators?$filter=application+eq+'<application>'&$top=10000`, plus
+/// `&$skip=<skip>` after the first page. The application is escaped as in [`lookup_path`]. One such
+/// page serves every removal of a plan (see [`OursIndex`]), where a lookup per value would cost one
+/// request of the 100/min, 1,500/h budget each.
+pub fn own_indicators_path(application: &str, skip: usize) -> String {
+    let mut path = String::with_capacity(application.len() * 3 + 80);
+    path.push_str("/api/indicators?$filter=application+eq+");
+    push_literal(&mut path, application);
+    let _ = write!(path, "&$top={LIST_PAGE}");
+    if skip > 0 {
+        let _ = write!(path, "&$skip={skip}");
+    }
+    path
+}
+
+/// The path of `DELETE /api/indicators/{id}` (the id percent-encoded; Defender's are digits).
+pub fn delete_path(id: &str) -> String {
+    let mut path = String::with_capacity(id.len() + 16);
+    path.push_str("/api/indicators/");
+    for byte in id.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
             path.push(char::from(byte));
         } else {
             let _ = write!(path, "%{byte:02X}");
         }
     }
-    path.push('\'');
     path
+}
+
+/// `'<value>'` as an `OData` string literal, percent-encoded for a query string.
+fn push_literal(path: &mut String, value: &str) {
+    path.push('\'');
+    for byte in value.bytes() {
+        if byte == b'\'' {
+            path.push_str("%27%27");
+        } else if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            path.push(char::from(byte));
+        } else {
+            let _ = write!(path, "%{byte:02X}");
+        }
+    }
+    path.push('\'');
 }
 
 /// The ids, in list order and without repeats, of the indicators of a lookup answer that carry
@@ -218,22 +261,86 @@ pub fn ours<'l>(
     settings: &DefenderSettings,
     client_id: Option<&str>,
 ) -> Vec<&'l str> {
-    let client_id = client_id.map(str::trim).filter(|c| !c.is_empty());
-    let mut ids: Vec<&'l str> = Vec::new();
-    for entry in list {
-        let same_value = entry.indicator_value.as_deref().is_some_and(|v| same_value(v, value, entry));
-        let same_app = entry.application.as_deref().is_some_and(|a| a.trim() == settings.application.trim());
-        let by_user = entry.source_type.as_deref().is_some_and(|t| t.trim().eq_ignore_ascii_case("user"));
-        let by_us = client_id.is_none_or(|ours| {
-            [&entry.created_by, &entry.created_by_source]
-                .into_iter()
-                .any(|c| c.as_deref().is_some_and(|c| c.trim().eq_ignore_ascii_case(ours)))
-        });
-        if same_value && same_app && !by_user && by_us && !ids.contains(&entry.id.as_str()) {
-            ids.push(entry.id.as_str());
+    OursIndex::new(list, settings, client_id).ids(value)
+}
+
+/// The indicators of a lookup answer that this relay created (the rules of [`ours`]), indexed by
+/// value so that matching a thousand removals against a page of 10,000 indicators costs a thousand
+/// look-ups, not ten million comparisons.
+///
+/// Each entry is indexed under one key that every value it matches shares: `u<value>` for a `Url`
+/// indicator (matched exactly), `i<address>` for an IP address (matched by address), `f<value
+/// lower-cased>` for anything else (matched ignoring ASCII case).
+#[derive(Debug)]
+pub struct OursIndex<'l> {
+    list: &'l [DefenderIndicatorSummary],
+    /// Key → the last entry under it; `chain[entry]` → the previous one.
+    heads: BTreeMap<String, usize>,
+    chain: Vec<Option<usize>>,
+}
+
+impl<'l> OursIndex<'l> {
+    /// Indexes the entries of `list` this relay created.
+    pub fn new(list: &'l [DefenderIndicatorSummary], settings: &DefenderSettings, client_id: Option<&str>) -> Self {
+        let client_id = client_id.map(str::trim).filter(|c| !c.is_empty());
+        let application = settings.application.trim();
+        let mut index = Self { list, heads: BTreeMap::new(), chain: vec![None; list.len()] };
+        for (at, entry) in list.iter().enumerate() {
+            let Some(value) = entry.indicator_value.as_deref() else { continue };
+            let same_app = entry.application.as_deref().is_some_and(|a| a.trim() == application);
+            let by_user = entry.source_type.as_deref().is_some_and(|t| t.trim().eq_ignore_ascii_case("user"));
+            let by_us = client_id.is_none_or(|ours| {
+                [&entry.created_by, &entry.created_by_source]
+                    .into_iter()
+                    .any(|c| c.as_deref().is_some_and(|c| c.trim().eq_ignore_ascii_case(ours)))
+            });
+            if !same_app || by_user || !by_us {
+                continue;
+            }
+            let url = entry.indicator_type.as_deref().is_some_and(|t| t.trim().eq_ignore_ascii_case("Url"));
+            let head = index.heads.entry(match_key(value, url)).or_insert(at);
+            if *head != at {
+                if let Some(link) = index.chain.get_mut(at) {
+                    *link = Some(*head);
+                }
+                *head = at;
+            }
         }
+        index
     }
-    ids
+
+    /// The ids of our indicators carrying `value`, in list order, without repeats.
+    pub fn ids(&self, value: &str) -> Vec<&'l str> {
+        let mut at: Vec<usize> = Vec::new();
+        for url in [true, false] {
+            let mut next = self.heads.get(match_key(value, url).as_str()).copied();
+            while let Some(i) = next {
+                if let Err(slot) = at.binary_search(&i) {
+                    at.insert(slot, i);
+                }
+                next = self.chain.get(i).copied().flatten();
+            }
+        }
+        let mut ids: Vec<&'l str> = Vec::with_capacity(at.len());
+        for entry in at.iter().filter_map(|&i| self.list.get(i)) {
+            if !ids.contains(&entry.id.as_str()) {
+                ids.push(entry.id.as_str());
+            }
+        }
+        ids
+    }
+}
+
+/// The index key of a value (see [`OursIndex`]).
+fn match_key(value: &str, url: bool) -> String {
+    let value = value.trim();
+    if url {
+        format!("u{value}")
+    } else if let Ok(address) = value.parse::<IpAddr>() {
+        format!("i{address}")
+    } else {
+        format!("f{}", value.to_ascii_lowercase())
+    }
 }
 
 /// The body of `POST /api/indicators/BatchDelete`: `{"IndicatorIds":["995","996"]}`. Defender
@@ -349,18 +456,6 @@ fn check_hex(value: &str, algorithm: Option<HashAlgorithm>) -> Result<(), String
     } else {
         Err(format!("expected {digits} hexadecimal digits, found `{value}`"))
     }
-}
-
-fn same_value(theirs: &str, ours: &str, entry: &DefenderIndicatorSummary) -> bool {
-    let (theirs, ours) = (theirs.trim(), ours.trim());
-    if theirs == ours {
-        return true;
-    }
-    if let (Ok(a), Ok(b)) = (theirs.parse::<IpAddr>(), ours.parse::<IpAddr>()) {
-        return a == b;
-    }
-    let url = entry.indicator_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("Url"));
-    !url && theirs.eq_ignore_ascii_case(ours)
 }
 
 fn title<'a>(item: &'a Indicator<'a>, kind: ObservableType, value: &str) -> Cow<'a, str> {
@@ -650,6 +745,17 @@ mod tests {
         }
     }
 
+    #[test]
+    fn own_indicators_path_filters_on_the_application_and_pages() {
+        assert_eq!(own_indicators_path("ti-relay", 0), "/api/indicators?$filter=application+eq+'ti-relay'&$top=10000");
+        assert_eq!(
+            own_indicators_path("O'Brien & Co/ü", 20_000),
+            "/api/indicators?$filter=application+eq+'O%27%27Brien%20%26%20Co%2F%C3%BC'&$top=10000&$skip=20000"
+        );
+        assert_eq!(delete_path("995"), "/api/indicators/995");
+        assert_eq!(delete_path("a/b c"), "/api/indicators/a%2Fb%20c");
+    }
+
     fn summary(id: &str, value: &str, application: Option<&str>, created_by: Option<&str>) -> DefenderIndicatorSummary {
         DefenderIndicatorSummary {
             id: id.to_owned(),
@@ -697,6 +803,37 @@ mod tests {
         assert!(ours(&list, "https://x.example/a", s, Some(me)).is_empty());
         assert_eq!(ours(&list, "https://x.example/A", s, Some(me)), ["11"]);
         assert_eq!(ours(&list, &"ab".repeat(20), s, Some(me)), ["12"]);
+    }
+
+    #[test]
+    fn one_index_answers_many_values_as_ours_does() {
+        let cfg = config("{}");
+        let s = settings(&cfg);
+        let me = "11111111-2222-3333-4444-555555555555";
+        let mut url = summary("3", "https://x.example/A", Some("ti-relay"), Some(me));
+        url.indicator_type = Some("Url".to_owned());
+        let list = vec![
+            summary("1", "2001:db8:0:0:0:0:0:7", Some("ti-relay"), Some(me)),
+            summary("2", "Evil.Example", Some("ti-relay"), Some(me)),
+            url,
+            summary("4", " evil.example ", Some("ti-relay"), Some(me)),
+            summary("5", "evil.example", Some("other"), Some(me)),
+            summary("2", "evil.example", Some("ti-relay"), Some(me)),
+        ];
+        let index = OursIndex::new(&list, s, Some(me));
+        let cases: &[(&str, &[&str])] = &[
+            ("2001:db8::7", &["1"]),
+            ("2001:DB8::7", &["1"]),
+            ("evil.example", &["2", "4"]),
+            ("EVIL.EXAMPLE", &["2", "4"]),
+            ("https://x.example/A", &["3"]),
+            ("https://x.example/a", &[]),
+            ("other.example", &[]),
+        ];
+        for &(value, ids) in cases {
+            assert_eq!(index.ids(value), ids, "{value}");
+            assert_eq!(ours(&list, value, s, Some(me)), ids, "{value}");
+        }
     }
 
     #[test]

@@ -161,31 +161,35 @@ fn import_result(entry: &Value) -> ImportResult {
     ImportResult { indicator, state }
 }
 
-/// `DELETE /api/indicators/{id}`: 2xx → accepted; 404 → accepted too (the indicator is already
-/// gone, which is what the removal wanted; noted); anything else by the shared classification.
-pub fn delete(response: &Response<'_>) -> Interpreted {
+/// `DELETE /api/indicators/{id}` carrying `item_count` items: 2xx (documented: 204) → accepted;
+/// 404 → accepted too (the indicator is already gone, which is what the removal wanted; noted);
+/// anything else by the shared classification.
+pub fn delete(response: &Response<'_>, item_count: usize) -> Interpreted {
     match response.status {
-        200..=299 => Interpreted::accepted(1),
-        404 => Interpreted::accepted(1).with_note("defender found no indicator with that id; it is already gone"),
-        _ => whole(Api::Defender, response, 1),
+        200..=299 => Interpreted::accepted(item_count),
+        404 => {
+            Interpreted::accepted(item_count).with_note("defender found no indicator with that id; it is already gone")
+        }
+        _ => whole(Api::Defender, response, item_count),
     }
 }
 
-/// `POST /api/indicators/BatchDelete` with `item_count` ids.
+/// `POST /api/indicators/BatchDelete` with `id_count` ids, carrying `item_count` items.
 ///
-/// 2xx (documented: 204, "all existed and were deleted") → every id accepted. 404 means "any id not
-/// found", and whether the others were deleted is not documented:
+/// 2xx (documented: 204, "all existed and were deleted") → every item accepted. 404 means "any id
+/// not found", and whether the others were deleted is not documented:
 /// - with one id, that id is gone — accepted (noted), as [`delete`];
-/// - with several, every id is `retry` with a message saying to delete them one by one: an
+/// - with several, every item is `retry` with a message saying to delete them one by one: an
 ///   indicator already gone is the desired end state, but calling the whole batch accepted could
 ///   leave the others active (blocking or alerting) if Defender refused the batch as a unit. The
-///   single-id `DELETE`s that follow answer 204 or 404, and both end `accepted`.
+///   planner ([`crate::plan::interpret()`]) does not get here: it answers such a 404 with one
+///   `DELETE /api/indicators/{id}` per id, which end `accepted` on 204 or 404.
 ///
 /// Anything else by the shared classification (403: an indicator outside the app's device groups).
-pub fn batch_delete(response: &Response<'_>, item_count: usize) -> Interpreted {
+pub fn batch_delete(response: &Response<'_>, id_count: usize, item_count: usize) -> Interpreted {
     match response.status {
         200..=299 => Interpreted::accepted(item_count),
-        404 if item_count <= 1 => {
+        404 if id_count <= 1 => {
             Interpreted::accepted(item_count).with_note("defender found no indicator with that id; it is already gone")
         }
         404 => {
@@ -483,23 +487,27 @@ mod tests {
 
     #[test]
     fn delete_table() {
-        let cases: &[(u16, usize, &str, usize)] = &[
-            (204, 3, "AAA", 0),
-            (200, 2, "AA", 0),
-            (404, 1, "A", 1),
-            (404, 3, "TTT", 0),
-            (400, 2, "RR", 0),
-            (403, 2, "RR", 0),
-            (429, 2, "TT", 0),
-            (500, 1, "T", 0),
+        // (status, ids, items, outcomes, notes)
+        let cases: &[(u16, usize, usize, &str, usize)] = &[
+            (204, 3, 3, "AAA", 0),
+            (200, 2, 2, "AA", 0),
+            (404, 1, 1, "A", 1),
+            // One id carried by several items (duplicates of a value): that id is gone.
+            (404, 1, 3, "AAA", 1),
+            (404, 3, 3, "TTT", 0),
+            (404, 3, 1, "T", 0),
+            (400, 2, 2, "RR", 0),
+            (403, 2, 2, "RR", 0),
+            (429, 2, 2, "TT", 0),
+            (500, 1, 1, "T", 0),
         ];
-        for &(status, n, expected, notes) in cases {
-            let got = batch_delete(&response(status, ""), n);
-            assert_eq!(kinds(&got), expected, "{status} {n}");
+        for &(status, ids, n, expected, notes) in cases {
+            let got = batch_delete(&response(status, ""), ids, n);
+            assert_eq!(kinds(&got), expected, "{status} {ids} {n}");
             assert_eq!(got.notes.len(), notes);
         }
         let got =
-            batch_delete(&response(404, r#"{"error":{"code":"NotFound","message":"Indicator 997 not found"}}"#), 2);
+            batch_delete(&response(404, r#"{"error":{"code":"NotFound","message":"Indicator 997 not found"}}"#), 2, 2);
         assert_eq!(
             got.items[0].message(),
             Some(
@@ -508,9 +516,11 @@ mod tests {
                  one by one"
             )
         );
-        assert_eq!(kinds(&delete(&response(204, ""))), "A");
-        assert_eq!(kinds(&delete(&response(404, ""))), "A");
-        assert_eq!(kinds(&delete(&response(401, ""))), "R");
+        assert_eq!(kinds(&delete(&response(204, ""), 1)), "A");
+        assert_eq!(kinds(&delete(&response(200, ""), 2)), "AA");
+        assert_eq!(kinds(&delete(&response(404, ""), 2)), "AA");
+        assert_eq!(kinds(&delete(&response(401, ""), 1)), "R");
+        assert_eq!(kinds(&delete(&response(503, ""), 2)), "TT");
     }
 
     #[test]

@@ -91,3 +91,129 @@ test("interpret: a Defender removal looks up, then deletes only what this relay 
   assert.deepEqual(none.follow_up, []);
   assert.ok(none.items.every((i) => i.outcome === "accepted"));
 });
+
+// ---- rate, retain, resend, Defender removal follow-ups -------------------------------------------
+
+const ipv4s = (n) => JSON.stringify(Array.from({ length: n }, (_, i) => ({ type: "ipv4-addr", value: `10.0.${i >> 8}.${i & 255}` })));
+const removalsOf = (values) => JSON.stringify({ action: "delete", indicators: values });
+const valuesOf = (n) => Array.from({ length: n }, (_, i) => `10.1.${i >> 8}.${i & 255}`);
+const ours = (id, value) => ({ id: String(id), indicatorValue: value, indicatorType: "IpAddress", application: "ti-relay", createdBy: ids.client_id });
+
+test("plan: every request carries its limit class's documented rate windows", () => {
+  const relay = new pkg.Relay(config);
+  const plan = relay.plan(ipv4s(2), { now });
+  const rates = Object.fromEntries(plan.requests.map((r) => [r.limit.split(":")[0], r.rate]));
+  assert.deepEqual(rates, {
+    "sentinel-upload": [{ requests: 100, per_ms: 60000 }],
+    "defender-import": [{ requests: 30, per_ms: 60000 }],
+    graph: [{ requests: 1000, per_ms: 60000 }],
+  });
+  // `rate` follows `limit` in the request's key order.
+  const keys = Object.keys(plan.requests[0]);
+  assert.equal(keys[keys.indexOf("limit") + 1], "rate");
+  const lookup = relay.plan(removalsOf(valuesOf(2)), { now }).requests.find((r) => r.op === "defender-lookup");
+  assert.deepEqual(lookup.rate, [{ requests: 100, per_ms: 60000 }, { requests: 1500, per_ms: 3600000 }]);
+});
+
+test("retain: a request narrowed to some items, body byte-identical to a plan of those objects", () => {
+  const relay = new pkg.Relay(config);
+  const full = relay.plan(ipv4s(5), { now });
+  const all = JSON.parse(ipv4s(5));
+  const part = relay.plan(JSON.stringify([all[1], all[4]]), { now });
+  for (const op of ["sentinel-upload", "defender-import", "graph-submit"]) {
+    const request = full.requests.find((r) => r.op === op);
+    const narrowed = relay.retain(request, [request.items[4], request.items[1]]);
+    const expected = part.requests.find((r) => r.op === op);
+    assert.equal(narrowed.body, expected.body, op);
+    assert.deepEqual(narrowed.items, expected.items, op);
+    for (const key of ["id", "op", "url", "headers", "limit", "rate"]) assert.deepEqual(narrowed[key], request[key], `${op} ${key}`);
+    assert.deepEqual(relay.retain(request, request.items), request);
+  }
+  const request = full.requests[0];
+  for (const [keys, message] of [
+    [[], /^expected at least one item key to keep, found none/],
+    [["nope"], /^unknown item key `nope`: request `sentinel:sentinel-upload:0` carries no such item/],
+  ]) {
+    assert.throws(() => relay.retain(request, keys), (e) => e.code === "options" && message.test(e.message));
+  }
+  assert.throws(() => relay.retain(request, "x"), (e) => e.code === "options" && e.path === "keys");
+});
+
+test("interpret: resend is the request narrowed to its retry items, absent otherwise", () => {
+  const relay = new pkg.Relay(config);
+  const plan = relay.plan(ipv4s(3), { now });
+  const imp = plan.requests.find((r) => r.op === "defender-import");
+  const body = JSON.stringify({ value: [
+    { id: "1", indicator: "10.0.0.0", isFailed: false },
+    { id: null, indicator: "10.0.0.1", isFailed: true, failureReason: "bad" },
+  ] });
+  const result = relay.interpret(imp, { status: 200, headers: {}, body });
+  assert.deepEqual(result.items.map((i) => i.outcome), ["accepted", "rejected", "retry"]);
+  assert.deepEqual(result.resend, relay.retain(imp, [imp.items[2]]));
+  const throttled = relay.interpret(imp, { status: 429, headers: { "Retry-After": "12" }, body: "" });
+  assert.equal(throttled.retry_after_ms, 12000);
+  assert.deepEqual(throttled.resend, imp);
+  const done = relay.interpret(imp, { status: 400, headers: {}, body: "" });
+  assert.ok(!("resend" in done));
+});
+
+test("interpret: several Defender removals share one listing; a BatchDelete answered 404 deletes one by one", () => {
+  const relay = new pkg.Relay(config);
+  const plan = relay.plan(removalsOf(valuesOf(3)), { now });
+  const lookups = plan.requests.filter((r) => r.op === "defender-lookup");
+  assert.equal(lookups.length, 1);
+  const lookup = lookups[0];
+  assert.equal(lookup.url, "https://api.securitycenter.microsoft.com/api/indicators?$filter=application+eq+'ti-relay'&$top=10000");
+  assert.deepEqual(lookup.values, valuesOf(3));
+  assert.equal(lookup.items.length, 3);
+  const listing = { value: [ours(1, lookup.values[0]), ours(2, lookup.values[2]), { ...ours(3, lookup.values[1]), application: "Other" }] };
+  const result = relay.interpret(lookup, { status: 200, headers: {}, body: JSON.stringify(listing) });
+  // The item with nothing of ours is accepted; the others wait for the BatchDelete.
+  assert.deepEqual(result.items, [{ key: lookup.items[1], outcome: "accepted" }]);
+  assert.equal(result.follow_up.length, 1);
+  const batch = result.follow_up[0];
+  assert.equal(batch.op, "defender-batch-delete");
+  assert.deepEqual(JSON.parse(batch.body), { IndicatorIds: ["1", "2"] });
+  assert.deepEqual(batch.items, [lookup.items[0], lookup.items[2]]);
+  assert.ok(batch.limit.startsWith("defender-batch-delete:"));
+  assert.deepEqual(batch.rate, [{ requests: 30, per_ms: 60000 }, { requests: 1500, per_ms: 3600000 }]);
+  // 404: some id is gone and Defender does not say whether it deleted the others.
+  const missing = relay.interpret(batch, { status: 404, headers: {}, body: '{"error":{"code":"NotFound","message":"not found"}}' });
+  assert.deepEqual(missing.items, []);
+  assert.ok(!("resend" in missing));
+  assert.deepEqual(missing.follow_up.map((r) => [r.op, r.method, r.url, r.body, r.items]), [
+    ["defender-delete", "DELETE", "https://api.securitycenter.microsoft.com/api/indicators/1", null, batch.items],
+    ["defender-delete", "DELETE", "https://api.securitycenter.microsoft.com/api/indicators/2", null, batch.items],
+  ]);
+  const del = missing.follow_up[0];
+  assert.deepEqual(del.headers, {});
+  assert.deepEqual(del.rate, [{ requests: 100, per_ms: 60000 }, { requests: 1500, per_ms: 3600000 }]);
+  for (const status of [204, 404]) {
+    const done = relay.interpret(del, { status, headers: {}, body: "" });
+    assert.deepEqual(done.items.map((i) => i.outcome), ["accepted", "accepted"], String(status));
+  }
+  const busy = relay.interpret(del, { status: 503, headers: {}, body: "" });
+  assert.deepEqual(busy.resend, del);
+});
+
+test("config: the effective config carries what a host needs for a token; http only on loopback", () => {
+  const local = {
+    destinations: [{ ...config.destinations[1], login_base_url: "http://127.0.0.1:8788", api_base_url: "http://127.0.0.1:8787" }],
+  };
+  const relay = new pkg.Relay(local);
+  const [d] = relay.config.destinations;
+  assert.deepEqual(Object.keys(d), ["name", "type", "enabled", "tenant", "client_id", "credential", "cloud", "endpoint", "settings", "policy"]);
+  assert.deepEqual(d.endpoint, {
+    login_host: "127.0.0.1:8788",
+    login_base_url: "http://127.0.0.1:8788",
+    token_url: "http://127.0.0.1:8788/contoso.onmicrosoft.com/oauth2/v2.0/token",
+    api_base_url: "http://127.0.0.1:8787",
+    scope: "https://api.securitycenter.microsoft.com/.default",
+    resource: "https://api.securitycenter.microsoft.com",
+  });
+  assert.deepEqual(d.credential, { certificate: "C" });
+  assert.equal(relay.plan(ipv4s(1), { now }).requests[0].url, "http://127.0.0.1:8787/api/indicators/import");
+  const { errors } = pkg.Relay.validateConfig({ destinations: [{ ...config.destinations[1], api_base_url: "http://x.example.com" }] });
+  assert.equal(errors.length, 1);
+  assert.match(errors[0].message, /`http:\/\/` is allowed only on a loopback host/);
+});
