@@ -64,12 +64,14 @@ if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt "$NODE_MIN_MAJOR" ];
   export PATH
 fi
 
-# --- npm dependencies: `npm ci` when node_modules is missing or the lockfile changed --------
+# --- npm dependencies: installed from the lockfile when node_modules is missing or it changed -----
+# `npm install --no-save`, not `npm ci`: the registry reachable here does not serve workerd's
+# macOS/Windows builds, so the lockfile cannot list them and `npm ci` refuses it as out of sync.
 stamp="node_modules/.ti-relay-lock.sha256"
 lock_sum="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [ ! -d node_modules ] || [ "$(cat "$stamp" 2>/dev/null || true)" != "$lock_sum" ]; then
-  timed "npm dependencies (npm ci)" \
-    npm ci --no-audit --no-fund --loglevel=error
+  timed "npm dependencies (npm install --no-save, from package-lock.json)" \
+    npm install --no-save --no-audit --no-fund --loglevel=error
   mkdir -p node_modules
   printf '%s\n' "$lock_sum" >"$stamp"
 fi
