@@ -22,10 +22,13 @@ NODE_TEST_TIMEOUT := 600
 FUZZ_SECONDS ?= 300
 START := $(shell date +%s)
 
-.PHONY: help test tools lint fmt-check clippy cargo-test build size node-test bench fuzz clean distclean
+.PHONY: help run test tools lint fmt-check clippy cargo-test build size node-test bench fuzz clean distclean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 22
+
+run: ## The relay locally: the Microsoft emulator + the Worker (wrangler dev); prints a signed curl to try it
+	@scripts/run.sh
 
 test: tools fmt-check clippy cargo-test build size node-test ## THE test command: tools, fmt, clippy, cargo test, wasm build, size gate, Node tests
 	@echo "make test: all steps passed in $$(( $$(date +%s) - $(START) )) s"

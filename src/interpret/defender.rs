@@ -8,7 +8,9 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{Api, Interpreted, Outcome, clip, collapse, get_ci, scalar_text, status_outcome, whole};
+use super::{
+    Api, Interpreted, Outcome, clip, collapse, get_ci, is_transient_message, scalar_text, status_outcome, whole,
+};
 use crate::error::{Code, Error, quote};
 use crate::interpret::Response;
 
@@ -29,7 +31,8 @@ pub fn submit(response: &Response<'_>) -> Interpreted {
 /// 3. then, for what is still unmatched, by position — only when the response has exactly as many
 ///    results as the request had indicators (a shorter list cannot be aligned safely).
 ///
-/// Each result is used once. `isFailed: true` (also `"true"`) → rejected with `failureReason`;
+/// Each result is used once. `isFailed: true` (also `"true"`) → rejected with `failureReason`
+/// (`retry` when the reason describes a transient fault: [`super::is_transient_message`]);
 /// `isFailed: false` → accepted; a result without `isFailed` is failed if it has a
 /// `failureReason`, accepted if it has an `id` or `indicator`, else unreadable.
 ///
@@ -86,6 +89,9 @@ pub fn import(response: &Response<'_>, values: &[&str]) -> Interpreted {
         .zip(values)
         .map(|(slot, value)| match slot.and_then(|at| results.get(at)).map(|result| &result.state) {
             Some(State::Imported) => Outcome::Accepted,
+            Some(State::Failed(Some(reason))) if is_transient_message(reason) => {
+                Outcome::retry(None, format!("defender could not import {} for now: {reason}", quote(value)))
+            }
             Some(State::Failed(Some(reason))) => {
                 Outcome::rejected(format!("defender could not import {}: {reason}", quote(value)))
             }
@@ -444,6 +450,14 @@ mod tests {
                 r#"{"value":[{"isFailed":"true","failureReason":"bad"},{"failureReason":"worse"}]}"#,
                 &["a", "b"],
                 "RR",
+                0,
+            ),
+            // A transient failure reason: retry, not rejected.
+            (
+                200,
+                r#"{"value":[{"indicator":"a","isFailed":true,"failureReason":"InternalServerError: a transient error occurred; retry later."},{"indicator":"b","isFailed":false}]}"#,
+                &["a", "b"],
+                "TA",
                 0,
             ),
             (200, r#"{"value":[null,{}]}"#, &["a", "b"], "TT", 0),

@@ -622,6 +622,30 @@ fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
 }
 
 /// Runs of whitespace as one space, trimmed.
+/// Whether a per-item failure message describes a passing condition (the service was busy or
+/// failed internally) rather than something wrong with the item. Sentinel's `errorMessages` and
+/// Defender's `failureReason` carry both kinds in the same field; the transient ones are retried,
+/// because the item itself is fine. UNVERIFIED: neither API documents its per-item messages; these
+/// are the words Azure services use for transient faults (HTTP reason phrases and error codes).
+pub(crate) fn is_transient_message(message: &str) -> bool {
+    const MARKERS: [&str; 12] = [
+        "transient",
+        "temporarily",
+        "try again",
+        "retry later",
+        "timed out",
+        "timeout",
+        "internalservererror",
+        "internal server error",
+        "serviceunavailable",
+        "service unavailable",
+        "toomanyrequests",
+        "throttl",
+    ];
+    let lower = message.to_ascii_lowercase();
+    MARKERS.iter().any(|m| lower.contains(m))
+}
+
 pub(crate) fn collapse(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -1056,6 +1080,23 @@ mod tests {
             }
             let _ = defender::list(&response);
             let _ = defender::parse_list(&body);
+        }
+    }
+
+    #[test]
+    fn transient_messages() {
+        for (message, transient) in [
+            ("InternalServerError: a transient error occurred; retry later.", true),
+            ("Service Unavailable", true),
+            ("The operation timed out", true),
+            ("TooManyRequests", true),
+            ("Please try again in 5 seconds", true),
+            ("Error for Property=pattern: invalid pattern", false),
+            ("Invalid domain name", false),
+            ("Indicators quota exceeded", false),
+            ("", false),
+        ] {
+            assert_eq!(is_transient_message(message), transient, "{message}");
         }
     }
 }

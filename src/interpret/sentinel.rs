@@ -10,14 +10,15 @@
 
 use serde_json::Value;
 
-use super::{Api, Interpreted, Outcome, Response, collapse, get_ci, scalar_text, whole};
+use super::{Api, Interpreted, Outcome, Response, collapse, get_ci, is_transient_message, scalar_text, whole};
 use crate::error::quote;
 
 /// The outcome of each object of one upload request (`item_count` objects, in request order).
 ///
 /// - 2xx with an empty body, or a JSON body without errors: every object accepted.
 /// - 2xx with `errors`: the objects at those `recordIndex`es rejected with their `errorMessages`
-///   joined by `; ` (several entries for one index are merged); all others accepted. An entry
+///   joined by `; ` (several entries for one index are merged) — or `retry` when every message
+///   describes a transient fault ([`super::is_transient_message`]); all others accepted. An entry
 ///   whose `recordIndex` is missing, not an integer, or outside the batch is ignored and reported
 ///   in `notes`: it cannot be tied to an object, and the others were published.
 /// - 2xx with a body that cannot be read (not JSON, `errors` not a list): every object `retry`.
@@ -140,6 +141,9 @@ fn attribute(errors: &[RecordError], item_count: usize, untouched: &Outcome) -> 
         .map(|slot| match slot {
             None => untouched.clone(),
             Some(list) if list.is_empty() => Outcome::rejected("sentinel rejected the object without a message"),
+            Some(list) if list.iter().all(|m| is_transient_message(m)) => {
+                Outcome::retry(None, format!("sentinel could not publish the object for now: {}", list.join("; ")))
+            }
             Some(list) => Outcome::rejected(format!("sentinel rejected the object: {}", list.join("; "))),
         })
         .collect();
@@ -198,6 +202,14 @@ mod tests {
                 r#"{"errors":[{"recordIndex":0,"errorMessages":["Error for Property=pattern: invalid"]}]}"#,
                 2,
                 "RT",
+                None,
+                0,
+            ),
+            (
+                200,
+                r#"{"errors":[{"recordIndex":1,"errorMessages":["InternalServerError: a transient error occurred; retry later."]}]}"#,
+                2,
+                "AT",
                 None,
                 0,
             ),

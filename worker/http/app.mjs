@@ -1,0 +1,192 @@
+// The relay's HTTP routes (SPEC §8), independent of the runtime: the Cloudflare Worker and the
+// Azure Functions handler both call `createApp(host).handle(request)` with a standard `Request`
+// and get a standard `Response`. The host injects everything with a side effect.
+//
+//   POST /v1/events                 the webhook: plan, then deliver inline or enqueue
+//   POST /v1/plan                   dry run: the plan, nothing sent
+//   GET  /healthz                   liveness + whether the config is valid
+//   GET  /v1/dead-letters           what ended rejected or failed (needs a dead-letter store)
+//   POST /v1/dead-letters/replay    re-drive the failed ones (needs a queue)
+//
+// Every error is JSON `{"error": {"code", "message", "details"?}}`; what a client sent never
+// produces a 5xx.
+
+import { authenticate, WINDOW_MS } from "./auth.mjs";
+
+/** The largest webhook body accepted, in bytes (a 100k-indicator bundle is ~70 MB: use the CLI). */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/**
+ * @typedef {object} AppHost
+ * @property {() => {relay?: any, error?: {code: string, message: string, details?: unknown}}} relay
+ *   the Relay built from the configuration, or why there is none
+ * @property {() => Promise<{hmacSecret?: string, bearerToken?: string}>} webhookSecrets
+ * @property {() => number} wallClockMs real time (for `facts.now` and the signature window)
+ * @property {(key: string, ttlMs: number) => Promise<boolean>} seenBefore records a signature,
+ *   answering whether it was already there
+ * @property {((requests: any[]) => Promise<any>)} [deliver] inline delivery (the shared loop)
+ * @property {((requests: any[]) => Promise<number>)} [enqueue] queue delivery: returns how many
+ *   messages were sent
+ * @property {{list(): Promise<any[]>, replay(): Promise<number>}} [deadLetters]
+ * @property {string} version the core's version
+ * @property {number} [maxBodyBytes]
+ * @property {{info: Function, warn: Function, error: Function}} log
+ */
+
+/** @param {AppHost} host */
+export function createApp(host) {
+  const maxBodyBytes = host.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  async function handle(request) {
+    const url = new URL(request.url);
+    const route = `${request.method} ${url.pathname.replace(/\/+$/, "") || "/"}`;
+    try {
+      switch (route) {
+        case "GET /healthz":
+          return health();
+        case "GET /":
+          return json(200, {
+            name: "ti-relay",
+            version: host.version,
+            routes: ["POST /v1/events", "POST /v1/plan", "GET /healthz", "GET /v1/dead-letters", "POST /v1/dead-letters/replay"],
+          });
+        case "POST /v1/events":
+          return await withBody(request, url, (relay, body, format) => events(relay, body, format));
+        case "POST /v1/plan":
+          return await withBody(request, url, (relay, body, format) => {
+            try {
+              return json(200, plan(relay, body, format));
+            } catch (e) {
+              return coreError(e);
+            }
+          });
+        case "GET /v1/dead-letters":
+          return await withBody(request, url, async () => {
+            if (!host.deadLetters) return error(404, "not_configured", "this deployment has no dead-letter store (no queue binding)");
+            return json(200, { dead_letters: await host.deadLetters.list() });
+          });
+        case "POST /v1/dead-letters/replay":
+          return await withBody(request, url, async () => {
+            if (!host.deadLetters) return error(404, "not_configured", "this deployment has no dead-letter store (no queue binding)");
+            return json(202, { replayed: await host.deadLetters.replay() });
+          });
+        default:
+          if (["/healthz", "/v1/events", "/v1/plan", "/v1/dead-letters", "/v1/dead-letters/replay", "/"].includes(url.pathname)) {
+            return error(405, "method_not_allowed", `\`${request.method}\` is not allowed on \`${url.pathname}\``);
+          }
+          return error(404, "not_found", `no route \`${request.method} ${url.pathname}\`: see GET /`);
+      }
+    } catch (e) {
+      // Only our own faults land here (a client's input is answered above); never echo internals.
+      host.log.error("unhandled error", { route, error: String(e && e.stack ? e.stack : e) });
+      return error(500, "internal", "internal error; the relay logged the details");
+    }
+  }
+
+  function health() {
+    const { relay, error: configError } = host.relay();
+    if (!relay) return json(503, { ok: false, version: host.version, error: configError });
+    return json(200, {
+      ok: true,
+      version: host.version,
+      destinations: relay.config.destinations.map((d) => ({ name: d.name, type: d.type })),
+      delivery: host.enqueue ? "queue" : "inline",
+    });
+  }
+
+  /** Authenticates, reads the body within the size limit, and runs `then` with the relay. */
+  async function withBody(request, url, then) {
+    const { relay, error: configError } = host.relay();
+    if (!relay) return json(503, { error: configError });
+    const declared = Number(request.headers.get("content-length") ?? "0");
+    if (declared > maxBodyBytes) return tooLarge(declared);
+    const body = new Uint8Array(await request.arrayBuffer());
+    if (body.length > maxBodyBytes) return tooLarge(body.length);
+    const secrets = await host.webhookSecrets();
+    const nowMs = host.wallClockMs();
+    const auth = await authenticate(request.headers, body, { ...secrets, nowMs });
+    if (!auth.ok) {
+      host.log.warn("webhook refused", { path: url.pathname, reason: auth.message });
+      return error(401, auth.code, auth.message, undefined, { "www-authenticate": 'Bearer realm="ti-relay"' });
+    }
+    if (auth.replayKey && (await host.seenBefore(auth.replayKey, 2 * WINDOW_MS))) {
+      return error(401, "unauthorized", "replayed request: this signature was already accepted; sign each delivery with a fresh timestamp");
+    }
+    const format = url.searchParams.get("format") ?? undefined;
+    let text;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(body);
+    } catch {
+      return error(400, "json", "the body is not valid UTF-8: expected a JSON document");
+    }
+    return then(relay, text, format);
+  }
+
+  function tooLarge(bytes) {
+    return error(413, "too_large", `the body is ${bytes} bytes, the limit is ${maxBodyBytes}: split it, or use the CLI for backfills`);
+  }
+
+  /** The core's plan, or a 4xx Response for input the core refused. */
+  function plan(relay, text, format) {
+    const facts = { now: new Date(host.wallClockMs()).toISOString() };
+    if (format !== undefined) facts.format = format;
+    return relay.plan(text, facts);
+  }
+
+  async function events(relay, text, format) {
+    let planned;
+    try {
+      planned = plan(relay, text, format);
+    } catch (e) {
+      return coreError(e);
+    }
+    const toSend = planned.requests.filter((r) => !r.dry_run);
+    const summary = {
+      items: planned.items.map((item) => ({ ...item })),
+      errors: planned.errors,
+      requests: planned.requests.length,
+    };
+    if (host.enqueue && toSend.length > 0) {
+      const messages = await host.enqueue(toSend);
+      host.log.info("events queued", { items: planned.items.length, requests: toSend.length, messages });
+      return json(202, { delivery: "queued", queued_requests: toSend.length, ...summary });
+    }
+    if (toSend.length === 0 || !host.deliver) {
+      return json(200, { delivery: toSend.length === 0 ? "nothing_to_send" : "none", ...summary });
+    }
+    const report = await host.deliver(toSend);
+    const outcomes = new Map(report.items.map((o) => [`${o.destination}\u0000${o.key}`, o]));
+    for (const item of summary.items) {
+      item.verdicts = item.verdicts.map((v) => {
+        const o = outcomes.get(`${v.destination}\u0000${item.key}`);
+        return o ? { ...v, outcome: o.outcome, ...(o.message ? { outcome_message: o.message } : {}) } : v;
+      });
+    }
+    return json(200, { delivery: "inline", ...summary, stats: report.stats });
+  }
+
+  return { handle };
+}
+
+/** A core error (it carries `code` and maybe `path`) as a 4xx response. */
+export function coreError(e) {
+  if (e && typeof e.code === "string") {
+    const status = e.code === "too_large" ? 413 : 400;
+    const details = {};
+    if (e.path !== undefined) details.path = e.path;
+    if (e.offset !== undefined) details.offset = e.offset;
+    return error(status, e.code, e.message, Object.keys(details).length ? details : undefined);
+  }
+  throw e;
+}
+
+export function json(status, value, headers = {}) {
+  return new Response(JSON.stringify(value), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+export function error(status, code, message, details, headers) {
+  return json(status, { error: details === undefined ? { code, message } : { code, message, details } }, headers);
+}
