@@ -36,7 +36,9 @@ webhook_secret="$(cat "$secret_file")"
     EMULATOR_CLIENT_SECRET: "emulator-dev-secret",
     WEBHOOK_HMAC_SECRET: secret,
   };
-  fs.writeFileSync(out, Object.entries(env).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n");
+  // dotenv takes single-quoted values literally (the JSON keeps its double quotes).
+  if (Object.values(env).some((v) => v.includes("\x27"))) throw new Error("a value contains a single quote");
+  fs.writeFileSync(out, Object.entries(env).map(([k, v]) => `${k}=\x27${v}\x27`).join("\n") + "\n");
 ' examples/local-config.json "$emulator_url" "$webhook_secret" "$run_dir/.env"
 
 pids=()
