@@ -1,0 +1,130 @@
+// Benchmark (not a test): CPU per 100-indicator webhook in the Worker's code path, excluding waits.
+//
+// workerd freezes its clocks during execution (a Spectre mitigation), so the CPU a request burns
+// cannot be read from inside the Worker. This runs the same modules the Worker runs — the routes of
+// worker/http/app.mjs, the core from pkg/, the delivery loop of worker/lib — in Node (the same V8),
+// with the network replaced by instant answers shaped like the real APIs' and pacing disabled, and
+// reads process.cpuUsage() around each webhook: authentication, plan, three requests sent through the
+// loop (tokens cached after the first), three interpretations, the response.
+//
+//   scripts/node.sh bench/worker-cpu.mjs [payload.json]     (default: the 100-event OpenCTI corpus)
+// Budget (issue 4): ≤ 2 ms per 100-indicator webhook.
+
+import { readFileSync, existsSync } from "node:fs";
+
+import { createApp } from "../worker/http/app.mjs";
+import { createDelivery, silentLogger } from "../worker/lib/index.mjs";
+import { loadPkg } from "../worker/node/host.mjs";
+
+const root = new URL("../", import.meta.url);
+const corpus = new URL("target/bench-corpus/opencti-100.json", root);
+const payloadPath = process.argv[2] ?? (existsSync(corpus) ? corpus : undefined);
+if (!payloadPath) {
+  console.error("no payload: run `cargo bench --bench throughput` once (it writes target/bench-corpus/), or pass a file");
+  process.exit(1);
+}
+const payload = readFileSync(payloadPath, "utf8");
+const config = JSON.parse(readFileSync(new URL("examples/local-config.json", root), "utf8"));
+
+const pkg = await loadPkg();
+const relay = new pkg.Relay(config);
+
+/** Instant answers in each API's success shape. */
+async function fakeFetch(url, init) {
+  const path = new URL(url).pathname;
+  if (path.endsWith("/oauth2/v2.0/token")) {
+    return Response.json({ token_type: "Bearer", expires_in: 3599, access_token: "bench-token" });
+  }
+  if (path.endsWith("/api/indicators/import")) {
+    const { Indicators } = JSON.parse(init.body);
+    return Response.json({ value: Indicators.map((i, n) => ({ id: String(n), indicator: i.indicatorValue, isFailed: false, failureReason: null })) });
+  }
+  if (path.includes("submitTiIndicators")) {
+    const { value } = JSON.parse(init.body);
+    return Response.json({ value: value.map((v, n) => ({ ...v, id: String(n) })) });
+  }
+  return new Response("", { status: 200 });
+}
+
+const delivery = createDelivery({
+  relay,
+  fetch: fakeFetch,
+  now: Date.now,
+  sleep: async () => {},
+  random: Math.random,
+  log: silentLogger(),
+  secrets: async () => "bench-secret",
+  budget: { reserve: async (_k, _w, now) => now, block: async () => {} },
+});
+const app = createApp({
+  relay: () => ({ relay }),
+  webhookSecrets: async () => ({ bearerToken: "bench" }),
+  wallClockMs: Date.now,
+  seenBefore: async () => false,
+  deliver: (requests) => delivery.deliver(requests),
+  version: pkg.version(),
+  log: silentLogger(),
+});
+
+// Queue mode: the webhook plans and enqueues (each request serialised into a message, as the Worker
+// does); the sending and interpreting happen later, in the queue consumer's own invocation.
+const queuedApp = createApp({
+  relay: () => ({ relay }),
+  webhookSecrets: async () => ({ bearerToken: "bench" }),
+  wallClockMs: Date.now,
+  seenBefore: async () => false,
+  enqueue: async (requests) => {
+    let bytes = 0;
+    for (const r of requests) bytes += JSON.stringify({ v: 1, request: r, replays: 0 }).length;
+    return bytes > 0 ? requests.length : 0;
+  },
+  version: pkg.version(),
+  log: silentLogger(),
+});
+
+const request = () =>
+  new Request("http://relay.local/v1/events", { method: "POST", headers: { authorization: "Bearer bench" }, body: payload });
+
+async function webhook() {
+  const res = await app.handle(request());
+  const body = await res.json();
+  if (res.status !== 200) throw new Error(`webhook answered ${res.status}: ${JSON.stringify(body)}`);
+  return body;
+}
+
+const first = await webhook();
+const items = first.items.length;
+const sent = first.items.flatMap((i) => i.verdicts).filter((v) => v.outcome === "accepted").length;
+for (let i = 0; i < 200; i++) await webhook(); // warm-up: JIT, token cache
+
+function measure(n, fn) {
+  return (async () => {
+    const samples = [];
+    for (let i = 0; i < n; i++) {
+      const before = process.cpuUsage();
+      await fn();
+      const used = process.cpuUsage(before);
+      samples.push((used.user + used.system) / 1000);
+    }
+    samples.sort((a, b) => a - b);
+    const at = (q) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))];
+    return { median: at(0.5), p90: at(0.9), min: samples[0] };
+  })();
+}
+
+const runs = 500;
+const whole = await measure(runs, webhook);
+const queued = await measure(runs, async () => {
+  const res = await queuedApp.handle(request());
+  if (res.status !== 202) throw new Error(`queued webhook answered ${res.status}`);
+  await res.text();
+});
+const planOnly = await measure(runs, async () => relay.plan(payload, { now: new Date().toISOString() }));
+const fmt = (ms) => `${ms.toFixed(3)} ms`;
+console.log(`Worker CPU per webhook: ${items} indicators × 3 destinations (${sent} accepted deliveries), ${runs} runs`);
+console.log(`  whole webhook (auth, plan, 3 requests through the loop, interpret, response)`);
+console.log(`    median ${fmt(whole.median)}   p90 ${fmt(whole.p90)}   min ${fmt(whole.min)}   budget 2 ms`);
+console.log(`  queue mode: the webhook's own invocation (auth, plan, enqueue, response)`);
+console.log(`    median ${fmt(queued.median)}   p90 ${fmt(queued.p90)}   min ${fmt(queued.min)}   budget 2 ms`);
+console.log(`  relay.plan alone`);
+console.log(`    median ${fmt(planOnly.median)}   p90 ${fmt(planOnly.p90)}   min ${fmt(planOnly.min)}`);
