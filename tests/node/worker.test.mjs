@@ -204,10 +204,13 @@ test("create → update → delete for every format family and destination (inli
 });
 
 test("concurrent webhooks share one rate budget (Durable Object): no 429 drawn", async () => {
-  emulator.reset();
   // Defender only: import is 30 calls per minute, so 45 concurrent webhooks span two windows.
-  const config = localConfig(emulator.url, (c) => ({ ...c, destinations: c.destinations.filter((d) => d.type === "defender") }));
-  const worker = await startWorker({ config, timeScale: TIME_SCALE });
+  // A gentler scale than the other tests: a (scaled) minute lasts 3 s, so timer jitter on a busy
+  // 2-core machine stays well inside the pacing margin.
+  const scale = 20;
+  const own = await startEmulator({ port: 0, timeScale: scale, seed: 3 });
+  const config = localConfig(own.url, (c) => ({ ...c, destinations: c.destinations.filter((d) => d.type === "defender") }));
+  const worker = await startWorker({ config, timeScale: scale });
   try {
     const values = Array.from({ length: 45 }, (_, i) => `192.0.2.${i + 1}`);
     const started = Date.now();
@@ -215,12 +218,13 @@ test("concurrent webhooks share one rate budget (Durable Object): no 429 drawn",
     const elapsed = Date.now() - started;
     for (const r of results) assert.equal(r.status, 200, r.text);
     for (const r of results) assert.equal(r.json.items[0].verdicts[0].outcome, "accepted", r.text);
-    assert.equal(naturalThrottles(), 0, JSON.stringify(emulator.state().counters.throttled));
-    assert.equal(emulator.state().defender.length, 45);
+    assert.deepEqual(own.state().counters.throttled.natural, {});
+    assert.equal(own.state().defender.length, 45);
     // 45 calls at 30 per (scaled) minute: the second window had to wait about one minute / scale.
-    assert.ok(elapsed >= 60_000 / TIME_SCALE, `took ${elapsed} ms`);
+    assert.ok(elapsed >= 60_000 / scale, `took ${elapsed} ms`);
   } finally {
     await worker.dispose();
+    await own.close();
   }
 });
 

@@ -24,6 +24,8 @@ const MAX_MESSAGE_BYTES = 120_000;
 /** `sendBatch` takes at most 100 messages and 256 KB. */
 const MAX_BATCH_MESSAGES = 100;
 const MAX_BATCH_BYTES = 250_000;
+/** Where a scaled clock starts running fast (2026-01-01T00:00:00Z), unless TIME_SCALE_ANCHOR_MS says. */
+const DEFAULT_ANCHOR_MS = 1_767_225_600_000;
 /** How often the cron re-drives one dead letter before leaving it for the operator. */
 const MAX_REPLAYS = 3;
 
@@ -49,14 +51,17 @@ function relayFor(env) {
 
 /**
  * The host clock. `TIME_SCALE` (tests and the local emulator only) makes every duration S times
- * shorter: the clock runs S times faster and sleeps are S times shorter. It is a pure function of
- * real time, so every isolate and the Durable Object agree on it.
+ * shorter: from `TIME_SCALE_ANCHOR_MS` (default 2026-01-01) the clock runs S times faster, and sleeps
+ * are S times shorter. A pure function of real time and two settings, so every isolate and the
+ * Durable Object agree on it; set the anchor to the start of a scaled run to keep timestamps near
+ * real time.
  */
 function clock(env) {
   const scale = Number(env.TIME_SCALE ?? 1) || 1;
+  const anchor = Number(env.TIME_SCALE_ANCHOR_MS ?? DEFAULT_ANCHOR_MS);
   return {
     scale,
-    now: () => Date.now() * scale,
+    now: scale === 1 ? () => Date.now() : () => anchor + (Date.now() - anchor) * scale,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms) / scale)),
   };
 }

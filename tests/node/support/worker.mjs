@@ -50,6 +50,7 @@ export async function startWorker({ config, queue = false, timeScale = 1, bindin
       WEBHOOK_HMAC_SECRET: HMAC_SECRET,
       WEBHOOK_BEARER_TOKEN: BEARER_TOKEN,
       TIME_SCALE: String(timeScale),
+      TIME_SCALE_ANCHOR_MS: String(Date.now()),
       LOG_LEVEL: "error",
       ...bindings,
     },
