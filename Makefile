@@ -72,6 +72,7 @@ bench: build ## Benchmarks: core throughput natively and in wasm, wasm size, Wor
 	@$(STEP) "wasm bench (Node)" $(NODE) bench/wasm.mjs
 	@$(STEP) "worker CPU per webhook (Node)" $(NODE) bench/worker-cpu.mjs
 	@$(STEP) "worker bundle size" scripts/bundle-gate.sh $(WORKER_GZIP_LIMIT)
+	@$(STEP) "pacing against the emulator (Node)" $(NODE) bench/pacing.mjs
 
 fuzz: ## Run every cargo-fuzz target for FUZZ_SECONDS (default 300) each and print exec counts
 	@scripts/ensure-tools.sh --fuzz
