@@ -84,14 +84,13 @@ function durableBudget(env) {
   };
 }
 
-const deliveries = new WeakMap();
+/** This isolate's delivery loop, rebuilt only when the configuration changes (the token cache lives in it). */
+let current = { relay: undefined, delivery: undefined };
 
-/** One delivery loop per isolate and environment (so the token cache lives across requests). */
 function deliveryFor(env, relay) {
-  let entry = deliveries.get(env);
-  if (!entry || entry.relay !== relay) {
+  if (current.relay !== relay) {
     const { now, sleep } = clock(env);
-    entry = {
+    current = {
       relay,
       delivery: createDelivery({
         relay,
@@ -106,9 +105,8 @@ function deliveryFor(env, relay) {
         options: deliveryOptions(env),
       }),
     };
-    deliveries.set(env, entry);
   }
-  return entry.delivery;
+  return current.delivery;
 }
 
 function deliveryOptions(env) {
