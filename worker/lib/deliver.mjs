@@ -36,7 +36,7 @@ export const DEFAULTS = Object.freeze({
  * @typedef {"accepted" | "rejected" | "failed" | "pending" | "dry_run"} ItemOutcome
  * @typedef {object} Report
  * @property {{key: string, destination: string, outcome: ItemOutcome, message?: string, attempts: number}[]} items
- * @property {{request: Request, keys: string[], reason: "rejected" | "failed", message: string, attempts: number}[]} dead
+ * @property {{request: Request, keys: string[], reason: "rejected" | "failed", message: string, messages?: Record<string, string>, attempts: number}[]} dead
  * @property {PendingEntry[]} pending
  * @property {{requests: number, responses_by_status: Record<string, number>, retries: number,
  *   throttled_waits_ms: number, throttled_429: number, started_ms: number, finished_ms: number}} stats
@@ -414,13 +414,14 @@ export function createDelivery({
       }
       const seen = new Set();
       const retryKeys = [];
-      /** Final failures of this response, by reason and message → keys: one dead letter each. */
+      /** Final failures of this response, by reason → keys and each key's message: one dead letter each. */
       const finals = new Map();
       const final = (key, reason, message) => {
         conclude(entry, key, reason, message);
-        const group = `${reason}\u0000${message}`;
-        if (!finals.has(group)) finals.set(group, { reason, message, keys: [] });
-        finals.get(group).keys.push(key);
+        if (!finals.has(reason)) finals.set(reason, { reason, keys: [], messages: new Map() });
+        const group = finals.get(reason);
+        group.keys.push(key);
+        group.messages.set(key, message);
       };
       let hint = interpretation.retry_after_ms ?? 0;
       let retryMessage;
@@ -445,9 +446,20 @@ export function createDelivery({
         if (carried.has(key)) conclude(entry, key, "carried");
         else final(key, "failed", "the core returned no outcome for this item");
       }
-      // One dead letter per distinct reason and message, with the request narrowed to its items.
-      for (const { reason, message, keys } of finals.values()) {
-        dead.push({ request: narrow(request, keys), keys, reason, message, attempts: entry.attempt });
+      // One dead letter per reason, with the request narrowed to its items (one narrowing per
+      // reason: a 500-indicator import rejected item by item costs one `retain`, not 500). When
+      // the items' messages differ, `messages` has each key's own.
+      for (const { reason, keys, messages } of finals.values()) {
+        const distinct = new Set(messages.values());
+        const [message] = distinct;
+        dead.push({
+          request: narrow(request, keys),
+          keys,
+          reason,
+          message: distinct.size === 1 ? message : `${message} (and ${distinct.size - 1} other messages: see \`messages\`)`,
+          ...(distinct.size > 1 ? { messages: Object.fromEntries(messages) } : {}),
+          attempts: entry.attempt,
+        });
       }
       if (finals.size > 0) {
         const groups = [...finals.values()];
@@ -456,8 +468,8 @@ export function createDelivery({
           destination: request.destination,
           rejected: groups.filter((g) => g.reason === "rejected").reduce((n, g) => n + g.keys.length, 0),
           failed: groups.filter((g) => g.reason === "failed").reduce((n, g) => n + g.keys.length, 0),
-          messages: groups.length,
-          error: groups[0].message,
+          messages: groups.reduce((n, g) => n + new Set(g.messages.values()).size, 0),
+          error: groups[0].messages.values().next().value,
         });
       }
       if (status === 429) {
