@@ -7,7 +7,8 @@
 //! indicators per second and MB/s. Budget (SPEC §9, reported, not enforced): the mixed STIX
 //! corpus at ≥ 300,000 indicators/s natively.
 //!
-//! Options: `cargo bench --bench throughput -- [--quick] [FORMAT...]`.
+//! Options: `cargo bench --bench throughput -- [--quick] [--plan-only] [FORMAT...]` (`--plan-only`
+//! skips the decode table, for profiling the plan).
 
 #![allow(clippy::print_stdout)] // a benchmark reports on stdout
 
@@ -125,6 +126,7 @@ fn print_table(title: &str, rows: &[Row]) {
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     let quick = args.iter().any(|a| a == "--quick");
+    let plan_only = args.iter().any(|a| a == "--plan-only");
     let only: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
 
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("bench-corpus");
@@ -153,7 +155,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
 
     let mut rows = Vec::new();
-    for c in corpora.iter().filter(|c| only.is_empty() || only.iter().any(|o| *o == c.format)) {
+    for c in corpora.iter().filter(|c| !plan_only && (only.is_empty() || only.iter().any(|o| *o == c.format))) {
         let outcome = if quick {
             // One timed run: checks the bench works without spending its time.
             let t = Instant::now();
@@ -182,7 +184,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             thousands(STIX_BUDGET)
         );
     }
-    plan_bench(&dir, &corpora, quick)
+    plan_bench(&dir, &corpora, quick, &only)
 }
 
 /// Three destinations, one of each type, every indicator type and TLP allowed where the API takes
@@ -217,7 +219,12 @@ fn time_runs(quick: bool, mut f: impl FnMut()) -> (usize, Duration, Duration) {
     (times.len(), times.first().copied().unwrap_or_default(), times.get(times.len() / 2).copied().unwrap_or_default())
 }
 
-fn plan_bench(dir: &std::path::Path, corpora: &[corpus::Corpus], quick: bool) -> Result<(), Box<dyn Error>> {
+fn plan_bench(
+    dir: &std::path::Path,
+    corpora: &[corpus::Corpus],
+    quick: bool,
+    only: &[&String],
+) -> Result<(), Box<dyn Error>> {
     use ti_relay::plan::{PlanFacts, plan};
     let config = ti_relay::config::parse(PLAN_CONFIG)?;
     let facts = PlanFacts { now: Some(ti_relay::time::Timestamp::parse(PLAN_NOW)?), ..PlanFacts::default() };
@@ -228,7 +235,7 @@ fn plan_bench(dir: &std::path::Path, corpora: &[corpus::Corpus], quick: bool) ->
         "format", "indicators", "items", "requests", "runs", "median ms", "median ind/s"
     );
     let mut stix_rate = None;
-    for c in corpora {
+    for c in corpora.iter().filter(|c| only.is_empty() || only.iter().any(|o| *o == c.format)) {
         let first = plan(&config, &c.text, &facts)?;
         let (runs, _, median) = time_runs(quick, || {
             black_box(plan(&config, black_box(&c.text), &facts).map_or(0, |p| p.requests.len()));
@@ -257,7 +264,9 @@ fn plan_bench(dir: &std::path::Path, corpora: &[corpus::Corpus], quick: bool) ->
         );
     }
     // A 100-indicator OpenCTI webhook payload: the first 100 events of the corpus.
-    if let Some(opencti) = corpora.iter().find(|c| c.format == "opencti") {
+    if let Some(opencti) =
+        corpora.iter().find(|c| c.format == "opencti" && (only.is_empty() || only.iter().any(|o| *o == "opencti")))
+    {
         let events: Vec<serde_json::Value> = serde_json::from_str(&opencti.text)?;
         let hundred = serde_json::to_string(&events.iter().take(100).collect::<Vec<_>>())?;
         std::fs::write(dir.join("opencti-100.json"), &hundred)?;

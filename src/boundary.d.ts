@@ -297,6 +297,9 @@ export interface PlanFacts {
   now: string;
   /** Defender's active-indicator count: one number for every Defender destination, or per destination name. */
   defenderActive?: number | Record<string, number>;
+  /** Forces the input format instead of detecting it (the webhook's `format` query parameter), as
+   * `decode`'s `options.format` does; an unknown name throws with `code: "options"`. */
+  format?: Format;
 }
 
 export type VerdictName = "upsert" | "remove" | "skip";

@@ -2,10 +2,14 @@
 //!
 //! It translates and nothing else. Inputs arrive as JS values: a payload is taken as the raw JSON
 //! text when it is a string (the fast path) or turned into text with `JSON.stringify` when it is an
-//! already-parsed value, so both give the same result. Outputs leave as JSON text parsed by
-//! `JSON.parse`, so JS receives plain objects and arrays (never ES `Map`s), with `null` for absent
-//! values exactly where the Rust side serialises them. Errors are thrown as `Error` objects with a
-//! stable `code` (see [`crate::Code`]), plus `path` and `offset` where known.
+//! already-parsed value, so both give the same result; either way the host's `TextEncoder` turns it
+//! into UTF-8 in one call ([`js_text`]: wasm-bindgen's own string passing loops over the characters
+//! in JS, a fifth of a 100-indicator plan). Outputs leave as JSON text parsed by `JSON.parse`, so
+//! JS receives plain objects and arrays (never ES `Map`s), with `null` for absent values exactly
+//! where the Rust side serialises them; a plan's request bodies, JSON text themselves and most of
+//! its bytes, are set as strings of their own instead of being escaped into that text and parsed
+//! back out. Errors are thrown as `Error` objects with a stable `code` (see [`crate::Code`]), plus
+//! `path` and `offset` where known.
 //!
 //! The TypeScript definitions shipped in `pkg/ti_relay.d.ts` come from the custom section below.
 
@@ -56,6 +60,30 @@ extern "C" {
     pub type KeysJs;
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// The host's `TextEncoder` (Workers, Node, browsers): one native call turns a JS string into
+    /// UTF-8, where wasm-bindgen's own string passing loops over the characters in JS.
+    type TextEncoder;
+    #[wasm_bindgen(constructor)]
+    fn new() -> TextEncoder;
+    #[wasm_bindgen(method)]
+    fn encode(this: &TextEncoder, text: &JsValue) -> js_sys::Uint8Array;
+}
+
+/// A JS string's text (lone surrogates become U+FFFD, as wasm-bindgen's passing does), or `None`
+/// for a value that is not a string. Encoded by the host and copied into wasm memory in one go:
+/// payloads are large (a 100-indicator OpenCTI webhook is ~150 KB).
+fn js_text(value: &JsValue) -> Option<String> {
+    if !value.is_string() {
+        return None;
+    }
+    let bytes = TextEncoder::new().encode(value);
+    let mut text = vec![0u8; bytes.length() as usize];
+    bytes.copy_to(&mut text);
+    String::from_utf8(text).ok()
+}
+
 /// A relay: a validated configuration, ready to plan deliveries (`plan` and `interpret` arrive
 /// with the policy and destination mappings).
 #[wasm_bindgen]
@@ -91,12 +119,27 @@ impl Relay {
 
     /// Plans `payload` for every destination: per-item verdicts and the exact requests to send.
     /// `facts.now` (RFC 3339) is required; `facts.defenderActive` is the tenant's active-indicator
-    /// count (a number for every Defender destination, or `{name: count}`).
+    /// count (a number for every Defender destination, or `{name: count}`); `facts.format` forces
+    /// the input format as `decode`'s `options.format` does.
     pub fn plan(&self, payload: PayloadJs, facts: FactsJs) -> Result<PlanJs, JsValue> {
         let text = payload_text(&payload)?;
         let facts = plan_facts(facts.unchecked_into())?;
-        let plan = crate::plan::plan(&self.config, &text, &facts).map_err(|e| throwable(&e))?;
-        to_js(&plan).map(JsCast::unchecked_into)
+        let mut plan = crate::plan::plan(&self.config, &text, &facts).map_err(|e| throwable(&e))?;
+        // The bodies (most of the plan's bytes, JSON text themselves) go to JS as strings of their
+        // own: escaping them into the plan's JSON and parsing them back out costs more than the
+        // rest of the boundary. `body: null` keeps each one's place among the request's keys.
+        let bodies: Vec<Option<String>> = plan.requests.iter_mut().map(|r| r.body.take()).collect();
+        let js = to_js(&plan)?;
+        if bodies.iter().any(Option::is_some) {
+            let requests: js_sys::Array = Reflect::get(&js, &JsValue::from_str("requests"))?.unchecked_into();
+            let key = JsValue::from_str("body");
+            for (i, body) in (0u32..).zip(&bodies) {
+                if let Some(body) = body {
+                    Reflect::set(&requests.get(i), &key, &JsValue::from_str(body))?;
+                }
+            }
+        }
+        Ok(js.unchecked_into())
     }
 
     /// Interprets the response to one planned request: `{items: [{key, outcome, message?}],
@@ -107,7 +150,13 @@ impl Relay {
         response: JsValue,
         facts: Option<FactsJs>,
     ) -> Result<InterpretationJs, JsValue> {
-        let request = request_from_js(&request)?;
+        // Most answers are judged without the request's body (a Sentinel upload's is ~40 KB, and
+        // carrying it across the boundary is most of an interpretation's cost): it is read only for
+        // the ops whose interpretation reads it, or when something is to be resent (the resend
+        // carries a narrowed body).
+        let op = Reflect::get(&request, &JsValue::from_str("op")).ok().and_then(|v| v.as_string());
+        let reads_body = matches!(op.as_deref(), Some("defender-import" | "defender-batch-delete"));
+        let parsed = if reads_body { request_from_js(&request)? } else { request_without_body(&request)? };
         let now = match facts {
             Some(f) => plan_facts_optional(f.unchecked_into())?.now,
             None => None,
@@ -119,7 +168,16 @@ impl Relay {
             body: &body,
             now_ms: now.map(crate::time::Timestamp::unix_millis),
         };
-        let interpretation = crate::plan::interpret(&self.config, &request, &response).map_err(|e| throwable(&e))?;
+        let interpretation = match crate::plan::interpret(&self.config, &parsed, &response) {
+            Ok(done) if reads_body || done.resend.is_none() => done,
+            Err(e) if reads_body => return Err(throwable(&e)),
+            // Something is to be resent (or the narrowed body could not be built without the
+            // body): again, with the body.
+            _ => {
+                let whole = request_from_js(&request)?;
+                crate::plan::interpret(&self.config, &whole, &response).map_err(|e| throwable(&e))?
+            }
+        };
         to_js(&interpretation).map(JsCast::unchecked_into)
     }
 
@@ -139,7 +197,7 @@ impl Relay {
                 .at_path("request.destination"),
             ));
         }
-        let text = JSON::stringify(&keys).ok().and_then(|s| s.as_string()).unwrap_or_default();
+        let text = JSON::stringify(&keys).ok().and_then(|s| js_text(&s)).unwrap_or_default();
         let keys: Vec<String> = serde_json::from_str(&text).map_err(|_| {
             throwable(
                 &Error::new(Code::Options, "expected `keys` as an array of item keys (strings), like `request.items`")
@@ -158,10 +216,18 @@ impl Relay {
 }
 
 /// A request object from `plan` (or a follow-up, `resend`, `retain`), through JSON.
+/// [`request_from_js`] without the body (read as `null`): a shallow copy with `body: null`.
+fn request_without_body(request: &JsValue) -> Result<crate::plan::Request, JsValue> {
+    let Some(object) = request.dyn_ref::<js_sys::Object>() else { return request_from_js(request) };
+    let copy = js_sys::Object::assign(&js_sys::Object::new(), object);
+    let _ = Reflect::set(&copy, &JsValue::from_str("body"), &JsValue::NULL);
+    request_from_js(&copy)
+}
+
 fn request_from_js(request: &JsValue) -> Result<crate::plan::Request, JsValue> {
     let text = JSON::stringify(request)
         .ok()
-        .and_then(|s| s.as_string())
+        .and_then(|s| js_text(&s))
         .ok_or_else(|| throwable(&Error::new(Code::Options, "expected the request object from `plan`")))?;
     serde_json::from_str(&text).map_err(|e| {
         throwable(&Error::new(Code::Options, format!("expected a request object from `plan`: {e}")).at_path("request"))
@@ -186,8 +252,9 @@ fn plan_facts_optional(facts: JsValue) -> Result<crate::plan::PlanFacts, JsValue
     let mut out = crate::plan::PlanFacts::default();
     let Some(value) = options_value(Some(facts))? else { return Ok(out) };
     let obj = Obj::new(&value, "facts").map_err(|e| throwable(&options_error(e)))?;
-    check_keys(&obj, &["now", "defenderActive"])?;
+    check_keys(&obj, &["now", "defenderActive", "format"])?;
     out.now = obj.timestamp("now").map_err(|e| throwable(&options_error(e)))?;
+    out.format = format_option(&obj, "facts.format")?;
     match obj.get("defenderActive") {
         None => {}
         Some(Value::Number(n)) => {
@@ -275,7 +342,7 @@ fn response_parts(response: JsValue) -> Result<ResponseParts, JsValue> {
 
 /// A config as JSON text: a string as is, anything else through `JSON.stringify`.
 fn config_text(config: &JsValue) -> Result<String, JsValue> {
-    if let Some(text) = config.as_string() {
+    if let Some(text) = js_text(config) {
         return Ok(text);
     }
     if config.is_undefined() || config.is_null() {
@@ -286,7 +353,7 @@ fn config_text(config: &JsValue) -> Result<String, JsValue> {
     }
     JSON::stringify(config)
         .ok()
-        .and_then(|s| s.as_string())
+        .and_then(|s| js_text(&s))
         .ok_or_else(|| throwable(&Error::new(Code::Config, "configuration cannot be turned into JSON")))
 }
 
@@ -331,19 +398,7 @@ pub fn decode(payload: PayloadJs, options: Option<DecodeOptionsJs>) -> Result<De
     if let Some(value) = options_value(options.map(JsCast::unchecked_into))? {
         let obj = Obj::new(&value, "options").map_err(|e| throwable(&options_error(e)))?;
         check_keys(&obj, &["format", "maxBytes"])?;
-        if let Some(name) = obj.str("format").map_err(|e| throwable(&options_error(e)))? {
-            opts.format = Some(Format::from_name(name).ok_or_else(|| {
-                throwable(
-                    &Error::new(
-                        Code::Options,
-                        format!(
-                            "unknown format `{name}`: expected `stix`, `opencti`, `threatconnect`, `misp` or `envelope`"
-                        ),
-                    )
-                    .at_path("options.format"),
-                )
-            })?);
-        }
+        opts.format = format_option(&obj, "options.format")?;
         if let Some(max) = obj.number("maxBytes").map_err(|e| throwable(&options_error(e)))? {
             if max < 1.0 || max.fract() != 0.0 {
                 return Err(throwable(
@@ -376,16 +431,51 @@ pub fn bench_decode_serialize(payload: &str) -> Result<u32, JsValue> {
     Ok(u32::try_from(text.len()).unwrap_or(u32::MAX))
 }
 
+/// Bench-only: the relay's plan of `payload` at `now` inside wasm, without handing it to JS. With
+/// `serialize`, the plan is also serialised to JSON text (what `plan` parses into JS objects).
+/// Returns the number of requests (or the text's length).
+#[cfg(feature = "bench")]
+#[wasm_bindgen]
+impl Relay {
+    #[wasm_bindgen(js_name = benchPlan)]
+    pub fn bench_plan(&self, payload: PayloadJs, now: &str, serialize: bool) -> Result<u32, JsValue> {
+        let payload = payload_text(&payload)?;
+        let now = crate::time::Timestamp::parse(now).map_err(|e| throwable(&e))?;
+        let facts = crate::plan::PlanFacts { now: Some(now), ..crate::plan::PlanFacts::default() };
+        let plan = crate::plan::plan(&self.config, &payload, &facts).map_err(|e| throwable(&e))?;
+        if serialize {
+            let text = serde_json::to_string(&plan).map_err(|e| throwable(&Error::new(Code::Json, e.to_string())))?;
+            return Ok(u32::try_from(text.len()).unwrap_or(u32::MAX));
+        }
+        Ok(u32::try_from(plan.requests.len()).unwrap_or(u32::MAX))
+    }
+}
+
 /// The payload as JSON text: a string as is; anything else through `JSON.stringify`.
 fn payload_text(payload: &JsValue) -> Result<String, JsValue> {
-    if let Some(text) = payload.as_string() {
+    if let Some(text) = js_text(payload) {
         return Ok(text);
     }
     if payload.is_undefined() || payload.is_null() {
         return Err(throwable(&Error::new(Code::Shape, "missing payload: expected JSON text or a parsed JSON value")));
     }
-    JSON::stringify(payload).ok().and_then(|s| s.as_string()).ok_or_else(|| {
+    JSON::stringify(payload).ok().and_then(|s| js_text(&s)).ok_or_else(|| {
         throwable(&Error::new(Code::Json, "payload cannot be turned into JSON (a BigInt, a function or a cycle?)"))
+    })
+}
+
+/// The `format` key of `obj` (`options.format` of `decode`, `facts.format` of `plan`): a format name
+/// forcing the input format, or `None` when absent.
+fn format_option(obj: &Obj<'_, '_>, path: &str) -> Result<Option<Format>, JsValue> {
+    let Some(name) = obj.str("format").map_err(|e| throwable(&options_error(e)))? else { return Ok(None) };
+    Format::from_name(name).map(Some).ok_or_else(|| {
+        throwable(
+            &Error::new(
+                Code::Options,
+                format!("unknown format `{name}`: expected `stix`, `opencti`, `threatconnect`, `misp` or `envelope`"),
+            )
+            .at_path(path),
+        )
     })
 }
 
@@ -394,7 +484,7 @@ fn options_value(options: Option<JsValue>) -> Result<Option<Value<'static>>, JsV
     let Some(options) = options.filter(|o| !o.is_undefined() && !o.is_null()) else { return Ok(None) };
     let text = JSON::stringify(&options)
         .ok()
-        .and_then(|s| s.as_string())
+        .and_then(|s| js_text(&s))
         .ok_or_else(|| throwable(&Error::new(Code::Options, "options cannot be turned into JSON")))?;
     let value: Value<'_> = Value::parse(&text).map_err(|e| throwable(&options_error(e)))?;
     Ok(Some(into_owned(value)))

@@ -68,19 +68,15 @@ impl Uuid {
     pub fn as_bytes(&self) -> &[u8; 16] {
         &self.0
     }
-}
 
-/// Lower-case `8-4-4-4-12` hex.
-impl fmt::Display for Uuid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// Lower-case `8-4-4-4-12` hex, as ASCII bytes (what `Display` writes, without `fmt`: ids are
+    /// written several times per planned item).
+    pub fn text(&self) -> [u8; 36] {
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut text = [0u8; 36];
+        let mut text = [b'-'; 36];
         let mut at = 0;
         for (i, b) in self.0.iter().enumerate() {
             if matches!(i, 4 | 6 | 8 | 10) {
-                if let Some(slot) = text.get_mut(at) {
-                    *slot = b'-';
-                }
                 at += 1;
             }
             for nibble in [b >> 4, b & 0x0f] {
@@ -90,7 +86,26 @@ impl fmt::Display for Uuid {
                 at += 1;
             }
         }
-        f.write_str(std::str::from_utf8(&text).unwrap_or_default())
+        text
+    }
+
+    /// Appends [`Uuid::text`] to `out`.
+    pub fn push_to(&self, out: &mut String) {
+        out.push_str(std::str::from_utf8(&self.text()).unwrap_or_default());
+    }
+
+    /// [`Uuid::text`] as a `String` (the same as `to_string()`, without `fmt`).
+    pub fn hyphenated(&self) -> String {
+        let mut out = String::with_capacity(36);
+        self.push_to(&mut out);
+        out
+    }
+}
+
+/// Lower-case `8-4-4-4-12` hex.
+impl fmt::Display for Uuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(std::str::from_utf8(&self.text()).unwrap_or_default())
     }
 }
 
@@ -152,41 +167,39 @@ impl Sha1 {
     }
 
     // The names of FIPS 180-4 (`w`, `a`..`e`, `f`, `k`, `t`), so the code reads against the standard.
-    // The message schedule is kept as a 16-word ring (FIPS 180-4 §6.1.3), so every index is
-    // `t & 15` and no bounds check is needed.
+    // The whole 80-word schedule is expanded first (§6.1.2 step 1), then the rounds run in their
+    // four groups of 20, so no round branches on `t` (ids are hashed once per planned item).
     #[allow(clippy::many_single_char_names)]
     fn compress(&mut self, block: &[u8; 64]) {
-        let mut w = [0u32; 16];
+        let mut w = [0u32; 80];
         for (word, bytes) in w.iter_mut().zip(block.chunks_exact(4)) {
             let mut b = [0u8; 4];
             b.copy_from_slice(bytes);
             *word = u32::from_be_bytes(b);
         }
+        for t in 16..80 {
+            let at = |i: usize| w.get(i).copied().unwrap_or(0);
+            let next = (at(t - 3) ^ at(t - 8) ^ at(t - 14) ^ at(t - 16)).rotate_left(1);
+            if let Some(slot) = w.get_mut(t) {
+                *slot = next;
+            }
+        }
         let [mut a, mut b, mut c, mut d, mut e] = self.state;
-        for t in 0..80usize {
-            // `get(i & 15)` is always `Some`; the optimiser removes the check.
-            let at = |w: &[u32; 16], i: usize| w.get(i & 15).copied().unwrap_or(0);
-            let word = if t < 16 {
-                at(&w, t)
-            } else {
-                let next = (at(&w, t + 13) ^ at(&w, t + 8) ^ at(&w, t + 2) ^ at(&w, t)).rotate_left(1);
-                if let Some(slot) = w.get_mut(t & 15) {
-                    *slot = next;
-                }
-                next
-            };
-            let (f, k) = match t {
-                0..=19 => ((b & c) | (!b & d), 0x5a82_7999),
-                20..=39 => (b ^ c ^ d, 0x6ed9_eba1),
-                40..=59 => ((b & c) | (b & d) | (c & d), 0x8f1b_bcdc),
-                _ => (b ^ c ^ d, 0xca62_c1d6),
-            };
-            let temp = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(word);
-            e = d;
-            d = c;
-            c = b.rotate_left(30);
-            b = a;
-            a = temp;
+        for (group, words) in w.chunks_exact(20).enumerate() {
+            for &word in words {
+                let (f, k) = match group {
+                    0 => ((b & c) | (!b & d), 0x5a82_7999),
+                    1 => (b ^ c ^ d, 0x6ed9_eba1),
+                    2 => ((b & c) | (b & d) | (c & d), 0x8f1b_bcdc),
+                    _ => (b ^ c ^ d, 0xca62_c1d6),
+                };
+                let temp = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(word);
+                e = d;
+                d = c;
+                c = b.rotate_left(30);
+                b = a;
+                a = temp;
+            }
         }
         for (state, value) in self.state.iter_mut().zip([a, b, c, d, e]) {
             *state = state.wrapping_add(value);
@@ -255,6 +268,7 @@ mod tests {
         assert_eq!(id.as_bytes()[6] >> 4, 5, "version 5");
         assert_eq!(id.as_bytes()[8] >> 6, 0b10, "RFC variant");
         assert_eq!(Uuid::TI_RELAY.to_string(), "4f0c8e5a-7d2b-4c1e-9a63-2f1d5e8b07c4");
+        assert_eq!(Uuid::TI_RELAY.hyphenated(), Uuid::TI_RELAY.to_string());
     }
 
     #[test]

@@ -121,17 +121,48 @@ fn lookup<'v, 'a>(fields: &'v [(Cow<'a, str>, Value<'a>)], key: &str) -> Option<
 /// Appends `.key` (or `["key"]` when the key is not identifier-like) to a JSON path.
 pub(crate) fn join_key(base: &str, key: &str) -> String {
     let plain = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    // Built with `push_str`, not `format!`: every item's path is rendered on the success path.
+    let mut path = String::with_capacity(base.len() + key.len() + 4);
+    path.push_str(base);
     if plain {
-        if base.is_empty() { key.to_owned() } else { format!("{base}.{key}") }
+        if !base.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
     } else {
-        let quoted = serde_json::to_string(key).unwrap_or_default();
-        format!("{base}[{quoted}]")
+        path.push('[');
+        path.push_str(&serde_json::to_string(key).unwrap_or_default());
+        path.push(']');
     }
+    path
 }
 
 /// Appends `[index]` to a JSON path.
 pub(crate) fn join_index(base: &str, index: usize) -> String {
-    format!("{base}[{index}]")
+    let mut path = String::with_capacity(base.len() + 8);
+    path.push_str(base);
+    path.push('[');
+    push_decimal(&mut path, index);
+    path.push(']');
+    path
+}
+
+/// Appends `n` in decimal, without `fmt`.
+pub(crate) fn push_decimal(out: &mut String, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        if let Some(slot) = digits.get_mut(at) {
+            *slot = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(digits.get(at..).unwrap_or_default()).unwrap_or_default());
 }
 
 /// An object together with its path in the payload; accessors report errors at `path.key`.
@@ -516,6 +547,18 @@ impl<'de> Deserialize<'de> for Key<'de> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_join_keys_and_indices() {
+        assert_eq!(join_key("", "objects"), "objects");
+        assert_eq!(join_key("objects[3]", "pattern"), "objects[3].pattern");
+        assert_eq!(join_key("a", "b c"), r#"a["b c"]"#);
+        assert_eq!(join_index("objects", 0), "objects[0]");
+        assert_eq!(join_index("", 1_234_567), "[1234567]");
+        let mut text = String::new();
+        push_decimal(&mut text, usize::MAX);
+        assert_eq!(text, usize::MAX.to_string());
+    }
 
     #[test]
     fn borrows_plain_strings_and_owns_escaped_ones() {

@@ -46,8 +46,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Destination, DestinationType, LegacyGeneration, SentinelApi, Settings};
 use crate::decode::{DecodeOptions, ItemError, decode};
+use crate::destinations::write::WriteJson;
 use crate::destinations::{defender, graph, sentinel};
 use crate::error::{Code, Error};
+use crate::ids::Uuid;
 use crate::interpret::{self, Interpreted, Outcome, Response};
 use crate::model::{Format, Indicator, ObservableType};
 use crate::policy::{self, Decision, Facts, Verdict};
@@ -168,6 +170,9 @@ pub struct PlanFacts {
     pub now: Option<Timestamp>,
     /// Defender: the current count of active indicators per destination name.
     pub defender_active: BTreeMap<String, u32>,
+    /// Forces the input format instead of detecting it (the webhook's `format` query parameter,
+    /// SPEC §3); `None` detects it from the payload's shape.
+    pub format: Option<Format>,
 }
 
 /// A whole plan.
@@ -297,14 +302,15 @@ pub fn plan(config: &Config, payload: &str, facts: &PlanFacts) -> Result<Plan, E
             "missing `facts.now`: expected the current time as RFC 3339, like `2025-06-01T12:00:00Z`",
         )
     })?;
-    let decoded = decode(payload, &DecodeOptions::default())?;
-    let keys = item_keys(&decoded.items);
+    let decoded = decode(payload, &DecodeOptions { format: facts.format, ..DecodeOptions::default() })?;
+    // Each item's deterministic id, once: the key and every destination's ids derive from it.
+    let ids: Vec<Uuid> = decoded.items.iter().map(crate::ids::item_uuid).collect();
     let mut items: Vec<PlanItem> = decoded
         .items
         .iter()
-        .zip(&keys)
+        .zip(item_keys(&ids))
         .map(|(item, key)| PlanItem {
-            key: key.clone(),
+            key,
             format: item.format,
             source_id: item.source.id.as_deref().map(str::to_owned),
             observable: item.observable.as_ref().map(|o| ObservableRef { kind: o.kind, value: o.value.clone() }),
@@ -313,20 +319,27 @@ pub fn plan(config: &Config, payload: &str, facts: &PlanFacts) -> Result<Plan, E
         .collect();
     let mut requests = Vec::new();
     for destination in &config.destinations {
-        let policy_facts = Facts { defender_active: facts.defender_active.get(&destination.name).copied() };
+        let policy_facts = Facts {
+            // Per destination name, or one number for every Defender destination (stored under "").
+            defender_active: facts
+                .defender_active
+                .get(&destination.name)
+                .or_else(|| facts.defender_active.get(""))
+                .copied(),
+        };
         let decisions = policy::decide_all(&decoded.items, destination, now, policy_facts);
-        let mut batch = Batcher::new(destination, config);
-        for ((item, decision), (entry, key)) in decoded.items.iter().zip(&decisions).zip(items.iter_mut().zip(&keys)) {
+        let mut batch = Batcher::new(destination);
+        for (((item, &id), decision), entry) in decoded.items.iter().zip(&ids).zip(decisions).zip(&mut items) {
             let outcome = match decision.verdict {
                 Verdict::Skip => Ok(()),
-                Verdict::Upsert | Verdict::Remove => batch.add(item, decision, key, now),
+                Verdict::Upsert | Verdict::Remove => batch.add(item, id, &decision, &entry.key, now),
             };
             entry.verdicts.push(match outcome {
                 Ok(()) => VerdictEntry {
                     destination: destination.name.clone(),
                     verdict: decision.verdict,
                     reason: decision.reason.map(|r| r.as_str().to_owned()),
-                    message: decision.message.clone(),
+                    message: decision.message,
                 },
                 Err(message) => VerdictEntry {
                     destination: destination.name.clone(),
@@ -343,12 +356,11 @@ pub fn plan(config: &Config, payload: &str, facts: &PlanFacts) -> Result<Plan, E
 
 /// Keys: the item's deterministic id ([`crate::ids::item_uuid`]), with `#n` for repeats of the same
 /// (source, observable).
-fn item_keys(items: &[Indicator<'_>]) -> Vec<String> {
+fn item_keys(ids: &[Uuid]) -> Vec<String> {
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    items
-        .iter()
-        .map(|item| {
-            let base = crate::ids::item_uuid(item).to_string();
+    ids.iter()
+        .map(|id| {
+            let base = id.hyphenated();
             let n = seen.entry(base.clone()).or_insert(0);
             *n += 1;
             if *n == 1 { base } else { format!("{base}#{n}") }
@@ -356,47 +368,139 @@ fn item_keys(items: &[Indicator<'_>]) -> Vec<String> {
         .collect()
 }
 
+/// JSON bodies of at most `max` objects each, `<prefix>object,object,…]}`: every object is
+/// written straight into its batch's body ([`WriteJson`]: no text per object, no join).
+struct Bodies {
+    prefix: String,
+    max: usize,
+    texts: Vec<Vec<u8>>,
+    count: usize,
+}
+
+impl Bodies {
+    fn new(prefix: String, max: usize) -> Self {
+        Self { prefix, max, texts: Vec::new(), count: 0 }
+    }
+
+    /// Appends `object` to the open batch, opening one when it is full.
+    fn push(&mut self, object: &dyn WriteJson) {
+        if self.count.is_multiple_of(self.max) {
+            // The previous body's size is the best guess of the next one's.
+            let capacity = self.texts.last().map_or(16 * 1024, Vec::len);
+            let mut body = Vec::with_capacity(capacity);
+            body.extend_from_slice(self.prefix.as_bytes());
+            self.texts.push(body);
+        } else if let Some(body) = self.texts.last_mut() {
+            body.push(b',');
+        }
+        if let Some(body) = self.texts.last_mut() {
+            object.write_json(body);
+        }
+        self.count += 1;
+    }
+
+    /// The closed bodies, in order.
+    fn finish(self) -> impl Iterator<Item = String> {
+        self.texts.into_iter().map(|mut body| {
+            body.extend_from_slice(b"]}");
+            String::from_utf8(body).unwrap_or_default()
+        })
+    }
+}
+
+/// The item keys one Sentinel object carries: one, except with `split_patterns: false`.
+enum Keys {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Keys {
+    fn len(&self) -> usize {
+        match self {
+            Self::One(_) => 1,
+            Self::Many(keys) => keys.len(),
+        }
+    }
+
+    fn push(&mut self, key: String) {
+        match self {
+            Self::One(first) => *self = Self::Many(vec![std::mem::take(first), key]),
+            Self::Many(keys) => keys.push(key),
+        }
+    }
+
+    fn extend_into(self, out: &mut Vec<String>) {
+        match self {
+            Self::One(key) => out.push(key),
+            Self::Many(keys) => out.extend(keys),
+        }
+    }
+}
+
 /// Collects one destination's mapped objects into API-sized requests.
 struct Batcher<'c> {
     destination: &'c Destination,
-    source_system: String,
-    /// (key, JSON object text) per operation.
-    upserts: Vec<(String, String)>,
-    removals: Vec<(String, String)>,
+    /// Sentinel uploads, Defender imports, Graph submits: the bodies and the key of each object.
+    upserts: Bodies,
+    upsert_keys: Vec<String>,
+    /// Graph `deleteTiIndicatorsByExternalId`: the bodies and the key of each id.
+    removals: Bodies,
+    removal_keys: Vec<String>,
+    /// Defender: (key, value) of each removal to look up.
     lookups: Vec<(String, String)>,
-    /// Sentinel: (the keys an object carries, its JSON text). One key per object, except with
-    /// `split_patterns: false`, where one object carries a source's whole pattern for all its items.
-    stix: Vec<(Vec<String>, String)>,
-    /// Sentinel without `split_patterns`: the position in `stix` of each source's object, by path.
+    /// Sentinel: the keys each object carries (one per object, except with `split_patterns:
+    /// false`, where one object carries a source's whole pattern for all its items).
+    stix_keys: Vec<Keys>,
+    /// Sentinel without `split_patterns`: the position in `stix_keys` of each source's object, by
+    /// path.
     whole: BTreeMap<String, usize>,
 }
 
 impl<'c> Batcher<'c> {
-    fn new(destination: &'c Destination, config: &Config) -> Self {
-        let source_system = match &destination.settings {
-            Settings::Sentinel(s) => s.source_system.clone(),
-            _ => config.source_system.clone(),
+    fn new(destination: &'c Destination) -> Self {
+        let prefix = match &destination.settings {
+            Settings::Sentinel(s) => {
+                let (_, key) = sentinel_upload_url(s, "");
+                let source_system = serde_json::to_string(&s.source_system).unwrap_or_default();
+                format!("{{\"sourcesystem\":{source_system},\"{key}\":[")
+            }
+            Settings::Defender(_) => "{\"Indicators\":[".to_owned(),
+            Settings::Graph(_) => "{\"value\":[".to_owned(),
+        };
+        let max = match destination.kind {
+            DestinationType::Sentinel => SENTINEL_BATCH,
+            DestinationType::Defender => DEFENDER_BATCH,
+            DestinationType::Graph => GRAPH_BATCH,
         };
         Self {
             destination,
-            source_system,
-            upserts: Vec::new(),
-            removals: Vec::new(),
+            upserts: Bodies::new(prefix, max),
+            upsert_keys: Vec::new(),
+            removals: Bodies::new("{\"value\":[".to_owned(), GRAPH_BATCH),
+            removal_keys: Vec::new(),
             lookups: Vec::new(),
-            stix: Vec::new(),
+            stix_keys: Vec::new(),
             whole: BTreeMap::new(),
         }
     }
 
     /// Maps one item; `Err` is the sentence of an `invalid_value` skip.
-    fn add(&mut self, item: &Indicator<'_>, decision: &Decision, key: &str, now: Timestamp) -> Result<(), String> {
+    fn add(
+        &mut self,
+        item: &Indicator<'_>,
+        id: Uuid,
+        decision: &Decision,
+        key: &str,
+        now: Timestamp,
+    ) -> Result<(), String> {
         match self.destination.kind {
             DestinationType::Sentinel => {
                 let split = matches!(&self.destination.settings, Settings::Sentinel(s) if s.split_patterns);
                 if split || item.observable.is_none() || item.pattern.is_none() {
-                    let object = sentinel::map(item, decision, self.destination, now)?;
-                    self.stix.push((vec![key.to_owned()], to_json(&object)?));
-                } else if let Some((keys, _)) = self.whole.get(&item.path).and_then(|&at| self.stix.get_mut(at)) {
+                    let object = sentinel::map_with_id(item, id, decision, self.destination, now)?;
+                    self.upserts.push(&object);
+                    self.stix_keys.push(Keys::One(key.to_owned()));
+                } else if let Some(keys) = self.whole.get(&item.path).and_then(|&at| self.stix_keys.get_mut(at)) {
                     // The source's whole pattern is already planned: this item travels in it.
                     keys.push(key.to_owned());
                 } else {
@@ -404,8 +508,9 @@ impl<'c> Batcher<'c> {
                     let mut whole = item.clone();
                     whole.observable = None;
                     let object = sentinel::map(&whole, decision, self.destination, now)?;
-                    self.whole.insert(item.path.clone(), self.stix.len());
-                    self.stix.push((vec![key.to_owned()], to_json(&object)?));
+                    self.upserts.push(&object);
+                    self.whole.insert(item.path.clone(), self.stix_keys.len());
+                    self.stix_keys.push(Keys::One(key.to_owned()));
                 }
             }
             DestinationType::Defender => {
@@ -414,16 +519,19 @@ impl<'c> Batcher<'c> {
                         item.observable.as_ref().map(|o| o.value.clone()).ok_or("a removal needs an observable")?;
                     self.lookups.push((key.to_owned(), value));
                 } else {
-                    let object = defender::map(item, decision, self.destination)?;
-                    self.upserts.push((key.to_owned(), to_json(&object)?));
+                    let object = defender::map_with_id(item, id, decision, self.destination)?;
+                    self.upserts.push(&object);
+                    self.upsert_keys.push(key.to_owned());
                 }
             }
             DestinationType::Graph => {
                 if decision.verdict == Verdict::Remove {
-                    self.removals.push((key.to_owned(), to_json(&graph::external_id(item))?));
+                    self.removals.push(&graph::external_id_with(item, id));
+                    self.removal_keys.push(key.to_owned());
                 } else {
-                    let object = graph::map(item, decision, self.destination)?;
-                    self.upserts.push((key.to_owned(), to_json(&object)?));
+                    let object = graph::map_with_id(item, id, decision, self.destination)?;
+                    self.upserts.push(&object);
+                    self.upsert_keys.push(key.to_owned());
                 }
             }
         }
@@ -441,28 +549,30 @@ impl<'c> Batcher<'c> {
         };
         match &d.settings {
             Settings::Sentinel(s) => {
-                let (url, key) = sentinel_upload_url(s, base);
-                let source_system = serde_json::to_string(&self.source_system).unwrap_or_default();
-                for chunk in self.stix.chunks(SENTINEL_BATCH) {
-                    let objects: Vec<&str> = chunk.iter().map(|(_, o)| o.as_str()).collect();
-                    let body = format!("{{\"sourcesystem\":{source_system},\"{key}\":[{}]}}", objects.join(","));
-                    let keys = chunk.iter().flat_map(|(k, _)| k.iter().cloned()).collect();
+                let (url, _) = sentinel_upload_url(s, base);
+                let mut objects = self.stix_keys.into_iter();
+                for body in self.upserts.finish() {
+                    let chunk: Vec<Keys> = objects.by_ref().take(SENTINEL_BATCH).collect();
+                    let several = chunk.iter().any(|k| k.len() != 1);
                     let mut request =
                         new_request(d, "sentinel-upload", "POST", url.clone(), Some(body), LimitClass::SentinelUpload);
-                    if chunk.iter().any(|(k, _)| k.len() != 1) {
+                    if several {
                         request.objects =
-                            chunk.iter().enumerate().flat_map(|(i, (k, _))| std::iter::repeat_n(i, k.len())).collect();
+                            chunk.iter().enumerate().flat_map(|(i, k)| std::iter::repeat_n(i, k.len())).collect();
+                    }
+                    let mut keys = Vec::with_capacity(chunk.len());
+                    for k in chunk {
+                        k.extend_into(&mut keys);
                     }
                     push(request, keys);
                 }
             }
             Settings::Defender(settings) => {
-                for chunk in self.upserts.chunks(DEFENDER_BATCH) {
-                    let objects: Vec<&str> = chunk.iter().map(|(_, o)| o.as_str()).collect();
-                    let body = format!("{{\"Indicators\":[{}]}}", objects.join(","));
-                    let keys = chunk.iter().map(|(k, _)| k.clone()).collect();
+                let mut keys = self.upsert_keys.into_iter();
+                for body in self.upserts.finish() {
                     let url = format!("{base}/api/indicators/import");
-                    push(new_request(d, "defender-import", "POST", url, Some(body), LimitClass::DefenderImport), keys);
+                    let chunk = keys.by_ref().take(DEFENDER_BATCH).collect();
+                    push(new_request(d, "defender-import", "POST", url, Some(body), LimitClass::DefenderImport), chunk);
                 }
                 let url = match self.lookups.as_slice() {
                     [] => None,
@@ -480,19 +590,17 @@ impl<'c> Batcher<'c> {
             }
             Settings::Graph(g) => {
                 let root = format!("{base}{}", g.resource_path);
-                for chunk in self.upserts.chunks(GRAPH_BATCH) {
-                    let objects: Vec<&str> = chunk.iter().map(|(_, o)| o.as_str()).collect();
-                    let body = format!("{{\"value\":[{}]}}", objects.join(","));
-                    let keys = chunk.iter().map(|(k, _)| k.clone()).collect();
+                let mut keys = self.upsert_keys.into_iter();
+                for body in self.upserts.finish() {
                     let url = format!("{root}/submitTiIndicators");
-                    push(new_request(d, "graph-submit", "POST", url, Some(body), LimitClass::Graph), keys);
+                    let chunk = keys.by_ref().take(GRAPH_BATCH).collect();
+                    push(new_request(d, "graph-submit", "POST", url, Some(body), LimitClass::Graph), chunk);
                 }
-                for chunk in self.removals.chunks(GRAPH_BATCH) {
-                    let ids: Vec<&str> = chunk.iter().map(|(_, id)| id.as_str()).collect();
-                    let body = format!("{{\"value\":[{}]}}", ids.join(","));
-                    let keys = chunk.iter().map(|(k, _)| k.clone()).collect();
+                let mut keys = self.removal_keys.into_iter();
+                for body in self.removals.finish() {
                     let url = format!("{root}/deleteTiIndicatorsByExternalId");
-                    push(new_request(d, "graph-delete", "POST", url, Some(body), LimitClass::Graph), keys);
+                    let chunk = keys.by_ref().take(GRAPH_BATCH).collect();
+                    push(new_request(d, "graph-delete", "POST", url, Some(body), LimitClass::Graph), chunk);
                 }
             }
         }
@@ -561,10 +669,6 @@ fn sentinel_upload_url(s: &crate::config::SentinelSettings, base: &str) -> (Stri
             "indicators",
         ),
     }
-}
-
-fn to_json<T: Serialize>(object: &T) -> Result<String, String> {
-    serde_json::to_string(object).map_err(|e| format!("cannot serialise the object: {e}"))
 }
 
 /// Interprets the response to one planned request (or follow-up): one outcome per item key the

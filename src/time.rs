@@ -70,33 +70,42 @@ impl Timestamp {
     }
 }
 
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Timestamp {
+    /// RFC 3339 UTC with milliseconds (`2025-06-01T12:00:00.000Z`) as ASCII bytes: what `Display`
+    /// and `Serialize` write. Written by hand: this runs for every timestamp of every planned object.
+    pub(crate) fn text(self) -> [u8; 24] {
         let days = self.0.div_euclid(MS_PER_DAY);
         let ms_of_day = self.0.rem_euclid(MS_PER_DAY);
         let (year, month, day) = civil_from_days(days);
         let (hour, minute) = (ms_of_day / 3_600_000, ms_of_day / 60_000 % 60);
         let (second, milli) = (ms_of_day / 1000 % 60, ms_of_day % 1000);
-        // Written by hand: this runs for every timestamp of every planned object.
+        // Each field is in range (years 0000–9999, as parsed); u32 division, not i64.
         let mut text = *b"0000-00-00T00:00:00.000Z";
         for (at, width, value) in
             [(0, 4, year), (5, 2, month), (8, 2, day), (11, 2, hour), (14, 2, minute), (17, 2, second), (20, 3, milli)]
         {
-            let mut v = value;
+            let mut v = u32::try_from(value).unwrap_or(0);
             for i in (at..at + width).rev() {
                 if let Some(slot) = text.get_mut(i) {
-                    *slot = b'0' + u8::try_from(v % 10).unwrap_or(0);
+                    *slot = b'0' + (v % 10) as u8;
                 }
                 v /= 10;
             }
         }
-        f.write_str(std::str::from_utf8(&text).unwrap_or_default())
+        text
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(std::str::from_utf8(&self.text()).unwrap_or_default())
     }
 }
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        // `serialize_str`, not `collect_str`: no `fmt` machinery for a fixed 24-byte text.
+        serializer.serialize_str(std::str::from_utf8(&self.text()).unwrap_or_default())
     }
 }
 

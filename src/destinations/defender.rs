@@ -78,6 +78,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use serde::Serialize;
 
 use crate::config::{DefenderSettings, Destination, IndicatorAction, Settings, Severity};
+use crate::destinations::write::{Object, WriteJson};
 use crate::interpret::defender::DefenderIndicatorSummary;
 use crate::model::{Format, HashAlgorithm, Indicator, Observable, ObservableType};
 use crate::policy::{Decision, Verdict};
@@ -129,11 +130,45 @@ pub struct DefenderIndicator<'a> {
     pub external_id: String,
 }
 
+impl WriteJson for DefenderIndicator<'_> {
+    /// The same bytes as `serde_json::to_writer(out, self)`.
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut o = Object::new(out);
+        o.str("indicatorValue", &self.indicator_value)
+            .str("indicatorType", self.indicator_type)
+            .str("action", self.action)
+            .str("title", &self.title)
+            .str("description", &self.description)
+            .opt_time("expirationTime", self.expiration_time)
+            .opt_str("severity", self.severity)
+            .str("application", &self.application)
+            .bool("generateAlert", self.generate_alert);
+        if let Some(groups) = &self.rbac_group_names {
+            o.strs("rbacGroupNames", groups, false);
+        }
+        o.opt_str("educateUrl", self.educate_url.as_deref())
+            .opt_str("recommendedActions", self.recommended_actions.as_deref())
+            .str("externalId", &self.external_id)
+            .close();
+    }
+}
+
 /// Maps an upsert of `item` at the Defender `destination`, as `decision` says. `Err` is a
 /// sentence saying why no valid Defender indicator can be made (the planner skips the item with
 /// reason `invalid_value`). See the module docs for every rule.
 pub fn map<'a>(
     item: &'a Indicator<'a>,
+    decision: &Decision,
+    destination: &Destination,
+) -> Result<DefenderIndicator<'a>, String> {
+    map_with_id(item, crate::ids::item_uuid(item), decision, destination)
+}
+
+/// [`map`] with the item's [`crate::ids::item_uuid`] already computed (the planner computes it
+/// once per item for every destination).
+pub(crate) fn map_with_id<'a>(
+    item: &'a Indicator<'a>,
+    id: crate::ids::Uuid,
     decision: &Decision,
     destination: &Destination,
 ) -> Result<DefenderIndicator<'a>, String> {
@@ -171,7 +206,7 @@ pub fn map<'a>(
         rbac_group_names: (!settings.rbac_group_names.is_empty()).then(|| settings.rbac_group_names.clone()),
         educate_url,
         recommended_actions: settings.recommended_actions.clone().filter(|r| !r.trim().is_empty()),
-        external_id: external_id(item),
+        external_id: id.hyphenated(),
     })
 }
 

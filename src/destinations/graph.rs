@@ -66,6 +66,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use crate::config::{Destination, IndicatorAction, Settings, Severity, TargetProduct};
+use crate::destinations::write::{Object, WriteJson};
 use crate::model::{Format, HashAlgorithm, Indicator, ObservableType, Tlp};
 use crate::policy::{Decision, Verdict};
 use crate::time::Timestamp;
@@ -174,10 +175,57 @@ pub struct TiIndicator<'a> {
     pub email_subject: Option<&'a str>,
 }
 
+impl WriteJson for TiIndicator<'_> {
+    /// The same bytes as `serde_json::to_writer(out, self)`.
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut o = Object::new(out);
+        o.str("action", self.action)
+            .str("targetProduct", self.target_product)
+            .str("threatType", self.threat_type)
+            .str("tlpLevel", self.tlp_level)
+            .bool("passiveOnly", self.passive_only)
+            .str("description", &self.description)
+            .time("expirationDateTime", self.expiration_date_time)
+            .opt_uint("confidence", self.confidence.map(u64::from))
+            .opt_uint("severity", self.severity.map(u64::from))
+            .str("externalId", &self.external_id)
+            .strs("tags", &self.tags, true)
+            .strs("killChain", &self.kill_chain, true)
+            .opt_str("knownFalsePositives", self.known_false_positives.as_deref())
+            .opt_time("lastReportedDateTime", self.last_reported_date_time)
+            .opt_str("networkIPv4", self.network_ipv4)
+            .opt_str("networkIPv6", self.network_ipv6)
+            .opt_str("networkDestinationIPv4", self.network_destination_ipv4)
+            .opt_str("networkDestinationIPv6", self.network_destination_ipv6)
+            .opt_str("networkCidrBlock", self.network_cidr_block)
+            .opt_uint("networkPort", self.network_port.map(u64::from))
+            .opt_uint("networkDestinationPort", self.network_destination_port.map(u64::from))
+            .opt_uint("networkProtocol", self.network_protocol.map(u64::from))
+            .opt_str("domainName", self.domain_name)
+            .opt_str("url", self.url)
+            .opt_str("fileHashType", self.file_hash_type)
+            .opt_str("fileHashValue", self.file_hash_value)
+            .opt_str("emailSenderAddress", self.email_sender_address)
+            .opt_str("emailSubject", self.email_subject)
+            .close();
+    }
+}
+
 /// Maps one upserted item into a tiIndicator for a `graph` destination, or says why it cannot be
 /// made valid for that destination (see the module docs for every field).
 pub fn map<'a>(
     item: &'a Indicator<'a>,
+    decision: &Decision,
+    destination: &Destination,
+) -> Result<TiIndicator<'a>, String> {
+    map_with_id(item, crate::ids::item_uuid(item), decision, destination)
+}
+
+/// [`map`] with the item's [`crate::ids::item_uuid`] already computed (the planner computes it
+/// once per item for every destination).
+pub(crate) fn map_with_id<'a>(
+    item: &'a Indicator<'a>,
+    id: crate::ids::Uuid,
     decision: &Decision,
     destination: &Destination,
 ) -> Result<TiIndicator<'a>, String> {
@@ -210,7 +258,7 @@ pub fn map<'a>(
         expiration_date_time: expires,
         confidence: item.scoring.confidence.or(item.scoring.score).map(|c| c.min(100)),
         severity: severity(item, decision),
-        external_id: external_id(item),
+        external_id: external_id_with(item, id),
         tags: item.labels.iter().map(AsRef::as_ref).collect(),
         kill_chain: kill_chain(item),
         known_false_positives: item.scoring.false_positives.filter(|n| *n > 0).map(|n| n.to_string()),
@@ -285,12 +333,23 @@ pub fn map<'a>(
 /// The three hashes of one ThreatConnect File share its `xid`, so removing the File removes all
 /// three, as the source means it.
 pub fn external_id(item: &Indicator<'_>) -> String {
-    if item.format == Format::Threatconnect
-        && let Some(xid) = item.source.external_id.as_deref().map(str::trim).filter(|x| !x.is_empty())
-    {
+    if let Some(xid) = xid(item) {
         return xid.to_owned();
     }
-    crate::ids::item_uuid(item).to_string()
+    crate::ids::item_uuid(item).hyphenated()
+}
+
+/// [`external_id`] with the item's [`crate::ids::item_uuid`] already computed.
+pub(crate) fn external_id_with(item: &Indicator<'_>, id: crate::ids::Uuid) -> String {
+    xid(item).map_or_else(|| id.hyphenated(), str::to_owned)
+}
+
+/// A ThreatConnect item's `xid`, when it has one.
+fn xid<'a>(item: &'a Indicator<'_>) -> Option<&'a str> {
+    if item.format != Format::Threatconnect {
+        return None;
+    }
+    item.source.external_id.as_deref().map(str::trim).filter(|x| !x.is_empty())
 }
 
 /// The body of `POST /security/tiIndicators/deleteTiIndicatorsByExternalId`: `{"value":[…]}`.
@@ -338,7 +397,10 @@ fn tlp_level(tlp: Option<Tlp>) -> &'static str {
 fn threat_type(item: &Indicator<'_>) -> &'static str {
     item.labels
         .iter()
-        .find_map(|label| THREAT_TYPES.into_iter().find(|t| t.eq_ignore_ascii_case(label.trim())))
+        .find_map(|label| {
+            let label = label.trim();
+            THREAT_TYPES.into_iter().find(|t| t.eq_ignore_ascii_case(label))
+        })
         .unwrap_or("WatchList")
 }
 

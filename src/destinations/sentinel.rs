@@ -86,6 +86,8 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::config::Destination;
+use crate::destinations::write::{Object, WriteJson};
+use crate::ids::Uuid;
 use crate::model::{Attribute, Format, Indicator, KillChainPhase, Observable, ObservableType, Tlp};
 use crate::pattern::{self, SpecVersion};
 use crate::policy::{Decision, Verdict};
@@ -171,6 +173,40 @@ pub struct StixReference<'a> {
     pub url: Option<&'a str>,
 }
 
+impl WriteJson for StixIndicator<'_> {
+    /// The same bytes as `serde_json::to_writer(out, self)`.
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut o = Object::new(out);
+        o.str("type", self.kind)
+            .str("spec_version", self.spec_version)
+            .str("id", &self.id)
+            .time("created", self.created)
+            .time("modified", self.modified)
+            .opt_bool("revoked", self.revoked)
+            .opt_str("name", self.name.as_deref())
+            .opt_str("description", self.description.as_deref())
+            .strs("indicator_types", &self.indicator_types, true)
+            .str("pattern", &self.pattern)
+            .str("pattern_type", self.pattern_type)
+            .str("pattern_version", self.pattern_version)
+            .time("valid_from", self.valid_from)
+            .opt_time("valid_until", self.valid_until)
+            .objects("kill_chain_phases", &self.kill_chain_phases, |k, o| {
+                o.str("kill_chain_name", &k.kill_chain_name).str("phase_name", &k.phase_name);
+            })
+            .opt_uint("confidence", self.confidence.map(u64::from))
+            .strs("labels", &self.labels, true)
+            .objects("external_references", &self.external_references, |r, o| {
+                o.str("source_name", r.source_name)
+                    .opt_str("description", r.description)
+                    .opt_str("external_id", r.external_id)
+                    .opt_str("url", r.url);
+            })
+            .strs("object_marking_refs", &self.object_marking_refs, true)
+            .close();
+    }
+}
+
 /// Maps `item` with its upsert or remove `decision` into the STIX indicator Sentinel takes, or says
 /// why it cannot be made valid (the planner skips it with reason `invalid_value`).
 ///
@@ -178,6 +214,18 @@ pub struct StixReference<'a> {
 /// `api`) belongs to the request.
 pub fn map<'a>(
     item: &'a Indicator<'a>,
+    decision: &Decision,
+    destination: &Destination,
+    now: Timestamp,
+) -> Result<StixIndicator<'a>, String> {
+    map_with_id(item, crate::ids::item_uuid(item), decision, destination, now)
+}
+
+/// [`map`] with the item's [`crate::ids::item_uuid`] already computed (the planner computes it
+/// once per item for every destination).
+pub(crate) fn map_with_id<'a>(
+    item: &'a Indicator<'a>,
+    id: Uuid,
     decision: &Decision,
     destination: &Destination,
     now: Timestamp,
@@ -211,7 +259,7 @@ pub fn map<'a>(
     Ok(StixIndicator {
         kind: "indicator",
         spec_version: "2.1",
-        id: object_id(item),
+        id: object_id_with(item, id),
         created,
         modified,
         revoked: removal.then_some(true),
@@ -243,6 +291,11 @@ pub fn map<'a>(
 /// - non-atomic item: the source's own id when it is `indicator--<uuid>`, else v5 of
 ///   `<format>|<source id>|pattern`, or of `<format>||pattern|<pattern>` when there is no source id.
 pub fn object_id(item: &Indicator<'_>) -> String {
+    object_id_with(item, crate::ids::item_uuid(item))
+}
+
+/// [`object_id`] with the item's [`crate::ids::item_uuid`] already computed.
+fn object_id_with(item: &Indicator<'_>, id: Uuid) -> String {
     // A compound pattern keeps the source's own indicator id when it has one.
     if item.observable.is_none()
         && let Some(source_id) = item.source.id.as_deref()
@@ -250,7 +303,10 @@ pub fn object_id(item: &Indicator<'_>) -> String {
     {
         return source_id.to_owned();
     }
-    format!("indicator--{}", crate::ids::item_uuid(item))
+    let mut text = String::with_capacity(47);
+    text.push_str("indicator--");
+    id.push_to(&mut text);
+    text
 }
 
 /// The canonical STIX pattern matching exactly `observable` (without its port and protocol, which

@@ -546,3 +546,24 @@ fn loopback_base_urls_reach_every_request() {
     let got = respond(&config, lookup, 200, &listing(&[ours(1, &lookup.values[0])]));
     assert_eq!(got.follow_up[0].url, "http://127.0.0.1:8787/api/indicators/BatchDelete");
 }
+
+// ---- facts.format -----------------------------------------------------------------------------------
+
+#[test]
+fn facts_format_forces_the_input_format() {
+    let config = cfg();
+    let payload = ipv4s(2);
+    let detected = plan(&config, &payload, &facts()).unwrap();
+    let forced = plan(&config, &payload, &PlanFacts { format: Some(Format::Stix), ..facts() }).unwrap();
+    assert_eq!(forced, detected);
+    assert_eq!(forced.items.len(), 2);
+    // Forced through the MISP decoder, STIX objects carry no MISP attribute: nothing to plan.
+    let misp = plan(&config, &payload, &PlanFacts { format: Some(Format::Misp), ..facts() }).unwrap();
+    assert!(misp.items.is_empty() && misp.requests.is_empty(), "{misp:?}");
+    // Forced as an OpenCTI event, a STIX object is one without `data`: an item error, no items.
+    let forced = PlanFacts { format: Some(Format::Opencti), ..facts() };
+    let opencti = plan(&config, r#"{"type":"ipv4-addr","value":"10.0.0.1"}"#, &forced).unwrap();
+    assert!(opencti.items.is_empty(), "{opencti:?}");
+    assert_eq!(opencti.errors.len(), 1);
+    assert_eq!(opencti.errors[0].path, "data");
+}

@@ -47,6 +47,33 @@ test("plan: missing facts.now throws and leaves the relay usable", () => {
   assert.deepEqual(relay.plan("[]", { now }), { items: [], requests: [], errors: [] });
 });
 
+test("plan: facts.format forces the input format, with decode's names and error", () => {
+  const relay = new pkg.Relay(config);
+  const payload = fixture("threatconnect_v3.json");
+  const detected = relay.plan(payload, { now });
+  assert.ok(detected.items.length > 0);
+  assert.deepEqual(relay.plan(payload, { now, format: "threatconnect" }), detected);
+  assert.deepEqual(relay.plan(payload, { now, format: "TC" }), detected);
+  // Forced as OpenCTI, ThreatConnect indicators are not events: no items.
+  assert.equal(relay.plan(payload, { now, format: "opencti" }).items.length, 0);
+  let err;
+  try {
+    relay.plan(payload, { now, format: "csv" });
+  } catch (e) {
+    err = e;
+  }
+  assert.equal(err.code, "options");
+  assert.equal(err.path, "facts.format");
+  let decodeErr;
+  try {
+    pkg.decode(payload, { format: "csv" });
+  } catch (e) {
+    decodeErr = e;
+  }
+  assert.equal(decodeErr.path, "options.format");
+  assert.equal(err.message.replace("facts.format", "options.format"), decodeErr.message);
+});
+
 test("interpret: Sentinel partial failure maps recordIndex back to items", () => {
   const relay = new pkg.Relay(config);
   const plan = relay.plan(fixture("threatconnect_v3.json"), { now });
@@ -216,4 +243,20 @@ test("config: the effective config carries what a host needs for a token; http o
   const { errors } = pkg.Relay.validateConfig({ destinations: [{ ...config.destinations[1], api_base_url: "http://x.example.com" }] });
   assert.equal(errors.length, 1);
   assert.match(errors[0].message, /`http:\/\/` is allowed only on a loopback host/);
+});
+
+test("plan: facts.defenderActive as one number or per destination name fills the Defender quota", () => {
+  const relay = new pkg.Relay(config);
+  const quotaSkips = (facts) =>
+    relay
+      .plan(fixture("threatconnect_v3.json"), { now, ...facts })
+      .items.flatMap((i) => i.verdicts)
+      .filter((v) => v.destination === "mde" && v.reason === "quota").length;
+  const sent = relay.plan(fixture("threatconnect_v3.json"), { now }).items.flatMap((i) => i.verdicts)
+    .filter((v) => v.destination === "mde" && v.verdict === "upsert").length;
+  assert.ok(sent > 0);
+  assert.equal(quotaSkips({}), 0);
+  assert.equal(quotaSkips({ defenderActive: 15000 }), sent, "one number applies to every Defender destination");
+  assert.equal(quotaSkips({ defenderActive: { mde: 15000 } }), sent);
+  assert.equal(quotaSkips({ defenderActive: { other: 15000 } }), 0);
 });

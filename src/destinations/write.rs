@@ -1,0 +1,363 @@
+//! Hand-written JSON for the mapped objects: the planner writes each one straight into its batch's
+//! body. The bytes are exactly what `serde_json` writes for the derived `Serialize` (compact, the
+//! same field order, the same omissions and string escapes; a test checks it for every mapped
+//! object of every fixture), at about half the cost: field names are written as literals instead of
+//! being escaped one by one, and nothing can fail.
+
+use crate::time::Timestamp;
+
+/// An object the planner writes into a request body.
+pub(crate) trait WriteJson {
+    /// Appends the object's JSON text to `out`.
+    fn write_json(&self, out: &mut Vec<u8>);
+}
+
+impl WriteJson for String {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        string(out, self);
+    }
+}
+
+/// `"text"`, escaped as `serde_json` escapes strings: `"` and `\` with a backslash, `\b \f \n \r
+/// \t` by name, other control characters as `\u00xx`; everything else as is. Eight bytes at a time
+/// are checked for anything to escape (most text has nothing), then copied in runs.
+pub(crate) fn string(out: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut start = 0;
+    for (n, chunk) in bytes.chunks(8).enumerate() {
+        // The last chunk is padded with spaces, which need no escape.
+        let mut word = [b' '; 8];
+        if let Some(head) = word.get_mut(..chunk.len()) {
+            head.copy_from_slice(chunk);
+        }
+        if needs_escape(u64::from_le_bytes(word)) {
+            for (i, &b) in (n * 8..).zip(chunk) {
+                escape(out, bytes, &mut start, i, b);
+            }
+        }
+    }
+    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+    out.push(b'"');
+}
+
+/// Whether any of the eight bytes of `word` is a control character, `"` or `\` (exact: the
+/// "has a byte less than n" and "has a zero byte" tests of Hacker's Delight / Bit Twiddling Hacks).
+const fn needs_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word;
+    let quote = word ^ (ONES * b'"' as u64);
+    let backslash = word ^ (ONES * b'\\' as u64);
+    let quote = quote.wrapping_sub(ONES) & !quote;
+    let backslash = backslash.wrapping_sub(ONES) & !backslash;
+    (below_space | quote | backslash) & HIGH != 0
+}
+
+/// Byte `b` at `i` of `bytes`: when it needs an escape, writes the run before it and its escape.
+fn escape(out: &mut Vec<u8>, bytes: &[u8], start: &mut usize, i: usize, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let short = match b {
+        b'"' => b'"',
+        b'\\' => b'\\',
+        b'\n' => b'n',
+        b'\r' => b'r',
+        b'\t' => b't',
+        0x08 => b'b',
+        0x0c => b'f',
+        0..=0x1f => 0,
+        _ => return,
+    };
+    out.extend_from_slice(bytes.get(*start..i).unwrap_or_default());
+    if short == 0 {
+        let hex = |n: u8| HEX.get(usize::from(n)).copied().unwrap_or(b'0');
+        out.extend_from_slice(&[b'\\', b'u', b'0', b'0', hex(b >> 4), hex(b & 0x0f)]);
+    } else {
+        out.extend_from_slice(&[b'\\', short]);
+    }
+    *start = i + 1;
+}
+
+/// `n` in decimal.
+fn uint(out: &mut Vec<u8>, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        if let Some(slot) = digits.get_mut(at) {
+            *slot = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(digits.get(at..).unwrap_or_default());
+}
+
+/// One JSON object being written: `{`, then `"key":value` pairs separated by commas, then `}`.
+pub(crate) struct Object<'o> {
+    out: &'o mut Vec<u8>,
+    first: bool,
+}
+
+impl<'o> Object<'o> {
+    /// Opens an object.
+    pub(crate) fn new(out: &'o mut Vec<u8>) -> Self {
+        out.push(b'{');
+        Self { out, first: true }
+    }
+
+    /// Writes `"key":` (`key` is a field name that needs no escape) and returns the buffer for the
+    /// value.
+    fn key(&mut self, key: &str) -> &mut Vec<u8> {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        self.out
+    }
+
+    pub(crate) fn str(&mut self, key: &str, value: &str) -> &mut Self {
+        string(self.key(key), value);
+        self
+    }
+
+    /// The field when present (an absent one is omitted, as `skip_serializing_if = "Option::is_none"`).
+    pub(crate) fn opt_str(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+        if let Some(value) = value {
+            self.str(key, value);
+        }
+        self
+    }
+
+    pub(crate) fn bool(&mut self, key: &str, value: bool) -> &mut Self {
+        let text: &[u8] = if value { b"true" } else { b"false" };
+        self.key(key).extend_from_slice(text);
+        self
+    }
+
+    pub(crate) fn opt_bool(&mut self, key: &str, value: Option<bool>) -> &mut Self {
+        if let Some(value) = value {
+            self.bool(key, value);
+        }
+        self
+    }
+
+    pub(crate) fn uint(&mut self, key: &str, value: u64) -> &mut Self {
+        uint(self.key(key), value);
+        self
+    }
+
+    pub(crate) fn opt_uint(&mut self, key: &str, value: Option<u64>) -> &mut Self {
+        if let Some(value) = value {
+            self.uint(key, value);
+        }
+        self
+    }
+
+    pub(crate) fn time(&mut self, key: &str, value: Timestamp) -> &mut Self {
+        let out = self.key(key);
+        out.push(b'"');
+        out.extend_from_slice(&value.text());
+        out.push(b'"');
+        self
+    }
+
+    pub(crate) fn opt_time(&mut self, key: &str, value: Option<Timestamp>) -> &mut Self {
+        if let Some(value) = value {
+            self.time(key, value);
+        }
+        self
+    }
+
+    /// An array of strings; omitted when empty if `skip_empty`.
+    pub(crate) fn strs<S: AsRef<str>>(&mut self, key: &str, values: &[S], skip_empty: bool) -> &mut Self {
+        if skip_empty && values.is_empty() {
+            return self;
+        }
+        let out = self.key(key);
+        out.push(b'[');
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            string(out, value.as_ref());
+        }
+        out.push(b']');
+        self
+    }
+
+    /// An array of objects, each written by `each`; omitted when empty.
+    pub(crate) fn objects<T>(&mut self, key: &str, values: &[T], each: impl Fn(&T, &mut Object<'_>)) -> &mut Self {
+        if values.is_empty() {
+            return self;
+        }
+        self.array(key, values, each)
+    }
+
+    /// An array of objects, each written by `each` (`[]` when empty).
+    pub(crate) fn array<T>(&mut self, key: &str, values: &[T], each: impl Fn(&T, &mut Object<'_>)) -> &mut Self {
+        let out = self.key(key);
+        out.push(b'[');
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let mut object = Object::new(out);
+            each(value, &mut object);
+            object.close();
+        }
+        out.push(b']');
+        self
+    }
+
+    /// Closes the object.
+    pub(crate) fn close(&mut self) {
+        self.out.push(b'}');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_escape_as_serde_json_does() {
+        let mut text = String::new();
+        for c in (0u8..0x80).map(char::from).chain(['é', '€', '𝄞', '\u{2028}']) {
+            text.push(c);
+            text.push('x');
+        }
+        let long = "0123456789abcdef".repeat(3);
+        let mut samples =
+            vec![text.clone(), String::new(), "plain".into(), "\"".into(), "\\".into(), "a\"b\\c\nd".into()];
+        // Every escapable byte at every position of a 24-byte text (three words and a tail).
+        for b in (0u8..0x20).chain([b'"', b'\\', 0x7f, b' ', b'!', b'#', b'[', b']']) {
+            for at in 0..long.len() {
+                let mut sample = long.clone().into_bytes();
+                sample[at] = b;
+                samples.push(String::from_utf8(sample).unwrap());
+                samples.push(String::from_utf8(long.as_bytes()[..at].iter().copied().chain([b]).collect()).unwrap());
+            }
+        }
+        // Escapes beside multi-byte characters, in the same eight-byte words.
+        for c in ['\u{0}', '\u{1f}', '"', '\\', '\n'] {
+            for prefix in ["", "é", "éé", "€", "𝄞", "\u{ff}\u{80}"] {
+                samples.push(format!("{prefix}{c}éé€{c}𝄞ü{c}"));
+            }
+        }
+        for sample in samples.iter().map(String::as_str).chain(["é€𝄞 ünïcödé text with \"quotes\""]) {
+            let mut out = Vec::new();
+            string(&mut out, sample);
+            assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(sample).unwrap());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_escapes_as_serde_json_does(text in proptest::prelude::any::<String>()) {
+            let mut out = Vec::new();
+            string(&mut out, &text);
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&text).unwrap());
+        }
+    }
+
+    /// Every object every fixture maps to, at every kind of destination (with the optional
+    /// Defender and Graph settings set), writes exactly what `serde_json` writes for it.
+    #[test]
+    fn mapped_objects_write_what_serde_json_writes() {
+        use crate::destinations::{defender, graph, sentinel};
+        use crate::policy::{Verdict, decide};
+        use crate::{DecodeOptions, config, decode};
+
+        let config = config::parse(
+            r#"{"destinations": [
+            {"name": "s", "type": "sentinel", "tenant": "contoso.onmicrosoft.com", "client_id": "11111111-2222-3333-4444-555555555555",
+             "credential": {"secret": "S"}, "sentinel": {"workspace_id": "66666666-7777-8888-9999-000000000000"}, "policy": {"tlp_ceiling": "red"}},
+            {"name": "d", "type": "defender", "tenant": "contoso.onmicrosoft.com", "client_id": "11111111-2222-3333-4444-555555555555",
+             "credential": {"secret": "D"}, "policy": {"tlp_ceiling": "red"},
+             "defender": {"rbac_group_names": ["SOC \"tier\" 1", "Servers"], "educate_url": "https://example.org/why",
+                          "recommended_actions": "Isolate\nthe host"}},
+            {"name": "g", "type": "graph", "tenant": "contoso.onmicrosoft.com", "client_id": "11111111-2222-3333-4444-555555555555",
+             "credential": {"secret": "G"}, "policy": {"tlp_ceiling": "red"}},
+            {"name": "atp", "type": "graph", "tenant": "contoso.onmicrosoft.com", "client_id": "11111111-2222-3333-4444-555555555555",
+             "credential": {"secret": "G"}, "policy": {"tlp_ceiling": "red"}, "graph": {"target_product": "Microsoft Defender ATP"}}
+        ]}"#,
+        )
+        .unwrap();
+        let now = Timestamp::parse("2024-03-10T00:00:00Z").unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/decode");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.contains(".decoded.") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let Ok(decoded) = decode(&text, &DecodeOptions::default()) else { continue };
+            for item in &decoded.items {
+                for destination in &config.destinations {
+                    let mut decision = decide(item, destination, now);
+                    if decision.verdict == Verdict::Skip {
+                        continue;
+                    }
+                    let (ours, theirs) = match destination.name.as_str() {
+                        "s" => match sentinel::map(item, &decision, destination, now) {
+                            Ok(o) => (written(&o), serde_json::to_vec(&o).unwrap()),
+                            Err(_) => continue,
+                        },
+                        "d" => {
+                            decision.verdict = Verdict::Upsert;
+                            match defender::map(item, &decision, destination) {
+                                Ok(o) => (written(&o), serde_json::to_vec(&o).unwrap()),
+                                Err(_) => continue,
+                            }
+                        }
+                        _ => match graph::map(item, &decision, destination) {
+                            Ok(o) => (written(&o), serde_json::to_vec(&o).unwrap()),
+                            Err(_) => continue,
+                        },
+                    };
+                    assert_eq!(String::from_utf8(ours).unwrap(), String::from_utf8(theirs).unwrap(), "{name}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 50, "only {checked} objects checked");
+    }
+
+    fn written(object: &impl WriteJson) -> Vec<u8> {
+        let mut out = Vec::new();
+        object.write_json(&mut out);
+        out
+    }
+
+    #[test]
+    fn objects_write_compact_json() {
+        let mut out = Vec::new();
+        let mut o = Object::new(&mut out);
+        o.str("a", "x")
+            .opt_str("skipped", None)
+            .bool("b", true)
+            .opt_uint("n", Some(0))
+            .opt_uint("m", Some(u64::MAX))
+            .strs("e", &[] as &[&str], true)
+            .strs("l", &["p", "q"], false)
+            .objects("o", &[1, 2], |n, o| {
+                o.opt_uint("v", Some(*n));
+            })
+            .opt_time("t", Some(Timestamp::parse("2025-06-01T00:00:00Z").unwrap()));
+        o.close();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"a":"x","b":true,"n":0,"m":18446744073709551615,"l":["p","q"],"o":[{"v":1},{"v":2}],"t":"2025-06-01T00:00:00.000Z"}"#
+        );
+    }
+}
