@@ -250,6 +250,39 @@ test("queue delivery: accepted events are enqueued and delivered by the consumer
   }
 });
 
+test("queue delivery: a request too large for one queue message (128 KB) is split, and all of it lands", async () => {
+  emulator.reset();
+  const config = localConfig(emulator.url, (c) => ({ ...c, destinations: c.destinations.filter((d) => d.type === "defender") }));
+  const worker = await startWorker({ config, queue: true, timeScale: TIME_SCALE });
+  try {
+    // 500 URL indicators with long paths: one Defender import of ~300 KB, over the message limit.
+    const objects = Array.from({ length: 500 }, (_, i) => {
+      const url = `https://cdn-${i}.example/${"payload/".repeat(30)}${i}.bin`;
+      return {
+        type: "indicator",
+        spec_version: "2.1",
+        id: `indicator--6a1f0c2a-0000-4a7b-8c9d-${String(i).padStart(12, "0")}`,
+        created: "2026-11-01T00:00:00.000Z",
+        modified: "2026-11-10T00:00:00.000Z",
+        pattern: `[url:value = '${url}']`,
+        pattern_type: "stix",
+        valid_from: "2026-11-01T00:00:00.000Z",
+      };
+    });
+    const plan = await post(worker, "/v1/plan", { type: "bundle", id: "bundle--6a1f0c2a-0000-4a7b-8c9d-000000000000", objects });
+    const imports = plan.json.requests.filter((r) => r.op === "defender-import");
+    assert.equal(imports.length, 1);
+    assert.ok(imports[0].body.length > 128_000, `one import of ${imports[0].body.length} bytes`);
+    const res = await post(worker, "/v1/events", { type: "bundle", id: "bundle--6a1f0c2a-0000-4a7b-8c9d-000000000001", objects });
+    assert.equal(res.status, 202, res.text);
+    await waitFor(() => emulator.state().defender.length === 500, 30_000, "500 Defender URL indicators");
+    const calls = emulator.state().counters.requests["defender-import"]["200"];
+    assert.ok(calls >= 3, `split into ${calls} imports`);
+  } finally {
+    await worker.dispose();
+  }
+});
+
 test("fault run: 20% of calls fail in assorted ways; every item ends accepted or dead-lettered, none lost, none duplicated", async () => {
   emulator.reset();
   // 150 webhooks of 8 indicators each: 450 API calls (one per destination per webhook) + tokens.

@@ -130,20 +130,24 @@ function deadline(env) {
   return now() + Number(env.DELIVERY_BUDGET_MS ?? 25_000) * scale;
 }
 
-/** Splits requests that would not fit in a queue message, then sends them in batches. */
+/**
+ * Splits requests that would not fit in a queue message, then sends them in batches. A message is
+ * the JSON text of `{v, request, replays}` (content type `text`): serialised once, here, where its
+ * size is needed anyway.
+ */
 async function enqueueRequests(env, relay, requests, replays = 0) {
   const messages = [];
   const pending = [...requests];
   while (pending.length > 0) {
     const request = pending.shift();
-    const body = { v: 1, request, replays };
-    const size = JSON.stringify(body).length;
+    const text = messageText(request, replays);
+    const size = utf8Length(text);
     if (size > MAX_MESSAGE_BYTES && request.items.length > 1) {
       const half = Math.ceil(request.items.length / 2);
       pending.unshift(relay.retain(request, request.items.slice(0, half)), relay.retain(request, request.items.slice(half)));
       continue;
     }
-    messages.push({ body, size });
+    messages.push({ text, size });
   }
   let batch = [];
   let bytes = 0;
@@ -153,11 +157,26 @@ async function enqueueRequests(env, relay, requests, replays = 0) {
       batch = [];
       bytes = 0;
     }
-    batch.push({ body: m.body, contentType: "json" });
+    batch.push({ body: m.text, contentType: "text" });
     bytes += m.size;
   }
   if (batch.length > 0) await env.DELIVERY.sendBatch(batch);
   return messages.length;
+}
+
+function messageText(request, replays) {
+  return JSON.stringify({ v: 1, request, replays });
+}
+
+/** A delivery message's content (text, or an object from an older version of this Worker). */
+function messageBody(message) {
+  return typeof message.body === "string" ? JSON.parse(message.body) : message.body;
+}
+
+/** The UTF-8 size of `text`, without encoding it when it cannot matter. */
+function utf8Length(text) {
+  if (text.length * 3 <= MAX_MESSAGE_BYTES) return text.length;
+  return new TextEncoder().encode(text).length;
 }
 
 /** Dead letters: what the loop reported as rejected or failed, for the dead-letter queue. */
@@ -223,12 +242,12 @@ export default {
       return;
     }
     const { now } = clock(env);
-    const requests = batch.messages.map((m) => m.body.request);
+    const bodies = batch.messages.map(messageBody);
+    const requests = bodies.map((b) => b.request);
     // How often each request was re-driven from the dead letters (resends keep the request id).
     const replaysById = new Map();
-    for (const m of batch.messages) {
-      const id = m.body.request.id;
-      replaysById.set(id, Math.max(replaysById.get(id) ?? 0, m.body.replays ?? 0));
+    for (const b of bodies) {
+      replaysById.set(b.request.id, Math.max(replaysById.get(b.request.id) ?? 0, b.replays ?? 0));
     }
     const replaysOf = (request) => replaysById.get(request.id) ?? 0;
     const report = await deliveryFor(env, relay).deliver(requests, { deadlineMs: deadline(env) });
@@ -237,7 +256,7 @@ export default {
       // Re-enqueue what is still waiting, delayed until its wait is over.
       for (const p of report.pending) {
         const delaySeconds = Math.min(43_200, Math.max(0, Math.ceil((p.not_before_ms - now()) / 1000 / clock(env).scale)));
-        await env.DELIVERY.send({ v: 1, request: p.request, replays: replaysOf(p.request) }, { contentType: "json", delaySeconds });
+        await env.DELIVERY.send(messageText(p.request, replaysOf(p.request)), { contentType: "text", delaySeconds });
       }
     }
     log.info("queue batch delivered", {
