@@ -67,21 +67,43 @@ extern "C" {
     type TextEncoder;
     #[wasm_bindgen(constructor)]
     fn new() -> TextEncoder;
-    #[wasm_bindgen(method)]
-    fn encode(this: &TextEncoder, text: &JsValue) -> js_sys::Uint8Array;
+    #[wasm_bindgen(method, js_name = encodeInto)]
+    fn encode_into(this: &TextEncoder, text: &js_sys::JsString, into: &js_sys::Uint8Array) -> JsValue;
 }
 
 /// A JS string's text (lone surrogates become U+FFFD, as wasm-bindgen's passing does), or `None`
 /// for a value that is not a string. Encoded by the host and copied into wasm memory in one go:
 /// payloads are large (a 100-indicator OpenCTI webhook is ~150 KB).
+///
+/// The text is encoded straight into wasm memory (`encodeInto`), not into a JS array first: one
+/// UTF-8 byte per UTF-16 unit is tried (all ASCII, the usual payload), and what did not fit is
+/// encoded after it with room for three bytes per unit.
 fn js_text(value: &JsValue) -> Option<String> {
-    if !value.is_string() {
-        return None;
+    let text = value.dyn_ref::<js_sys::JsString>()?;
+    let encoder = TextEncoder::new();
+    let units = text.length();
+    let mut bytes = vec![0u8; units as usize];
+    let (read, mut written) = encode_into(&encoder, text, &mut bytes, 0)?;
+    if read < units {
+        let rest = text.substring(read, units);
+        bytes.resize(written + 3 * (units - read) as usize, 0);
+        let (_, more) = encode_into(&encoder, &rest, &mut bytes, written)?;
+        written += more;
     }
-    let bytes = TextEncoder::new().encode(value);
-    let mut text = vec![0u8; bytes.length() as usize];
-    bytes.copy_to(&mut text);
-    String::from_utf8(text).ok()
+    bytes.truncate(written);
+    String::from_utf8(bytes).ok()
+}
+
+/// Encodes `text` into `bytes[from..]`; returns the UTF-16 units read and the bytes written.
+fn encode_into(encoder: &TextEncoder, text: &js_sys::JsString, bytes: &mut [u8], from: usize) -> Option<(u32, usize)> {
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    let start = bytes.as_mut_ptr() as usize + from;
+    let end = bytes.as_mut_ptr() as usize + bytes.len();
+    let into = js_sys::Uint8Array::new(&memory.buffer()).subarray(start as u32, end as u32);
+    let result = encoder.encode_into(text, &into);
+    let read = Reflect::get(&result, &JsValue::from_str("read")).ok()?.as_f64()?;
+    let written = Reflect::get(&result, &JsValue::from_str("written")).ok()?.as_f64()?;
+    Some((read as u32, written as usize))
 }
 
 /// A relay: a validated configuration, ready to plan deliveries (`plan` and `interpret` arrive
@@ -112,9 +134,13 @@ impl Relay {
     /// The same check without throwing: `{errors: [{path, message}]}`, empty when valid.
     #[wasm_bindgen(js_name = validateConfig)]
     pub fn validate_config(config: ConfigJs) -> Result<ValidationJs, JsValue> {
+        #[derive(Serialize)]
+        struct Validation {
+            errors: Vec<crate::config::ConfigError>,
+        }
         let text = config_text(&config)?;
         let errors = crate::config::parse(&text).err().map(|e| e.errors).unwrap_or_default();
-        to_js(&serde_json::json!({ "errors": errors })).map(JsCast::unchecked_into)
+        to_js(&Validation { errors }).map(JsCast::unchecked_into)
     }
 
     /// Plans `payload` for every destination: per-item verdicts and the exact requests to send.
@@ -129,16 +155,11 @@ impl Relay {
         // own: escaping them into the plan's JSON and parsing them back out costs more than the
         // rest of the boundary. `body: null` keeps each one's place among the request's keys.
         let bodies: Vec<Option<String>> = plan.requests.iter_mut().map(|r| r.body.take()).collect();
-        let js = to_js(&plan)?;
-        if bodies.iter().any(Option::is_some) {
-            let requests: js_sys::Array = Reflect::get(&js, &JsValue::from_str("requests"))?.unchecked_into();
-            let key = JsValue::from_str("body");
-            for (i, body) in (0u32..).zip(&bodies) {
-                if let Some(body) = body {
-                    Reflect::set(&requests.get(i), &key, &JsValue::from_str(body))?;
-                }
-            }
-        }
+        let text = plan
+            .to_json()
+            .map_err(|e| throwable(&Error::new(Code::Json, format!("cannot serialise the result: {e}"))))?;
+        let js = JSON::parse(&text)?;
+        set_bodies(&js, "requests", &bodies)?;
         Ok(js.unchecked_into())
     }
 
@@ -178,7 +199,17 @@ impl Relay {
                 crate::plan::interpret(&self.config, &whole, &response).map_err(|e| throwable(&e))?
             }
         };
-        to_js(&interpretation).map(JsCast::unchecked_into)
+        // The resend's and follow-ups' bodies leave as strings of their own, as the plan's do.
+        let mut interpretation = interpretation;
+        let resend = interpretation.resend.as_mut().and_then(|r| r.body.take());
+        let follow_ups: Vec<Option<String>> = interpretation.follow_up.iter_mut().map(|r| r.body.take()).collect();
+        let js = to_js(&interpretation)?;
+        if let Some(body) = resend {
+            let request = Reflect::get(&js, &JsValue::from_str("resend"))?;
+            Reflect::set(&request, &JsValue::from_str("body"), &JsValue::from_str(&body))?;
+        }
+        set_bodies(&js, "follow_up", &follow_ups)?;
+        Ok(js.unchecked_into())
     }
 
     /// A copy of a planned request carrying only the items `keys` (its body rebuilt with only their
@@ -213,6 +244,22 @@ impl Relay {
     pub fn config(&self) -> Result<EffectiveConfigJs, JsValue> {
         to_js(&self.config).map(JsCast::unchecked_into)
     }
+}
+
+/// Puts each request's body (taken out before serialising, so written as `null` in its place) back
+/// into the JS array `js[list]` as a string of its own.
+fn set_bodies(js: &JsValue, list: &str, bodies: &[Option<String>]) -> Result<(), JsValue> {
+    if bodies.iter().all(Option::is_none) {
+        return Ok(());
+    }
+    let requests: js_sys::Array = Reflect::get(js, &JsValue::from_str(list))?.unchecked_into();
+    let key = JsValue::from_str("body");
+    for (i, body) in (0u32..).zip(bodies) {
+        if let Some(body) = body {
+            Reflect::set(&requests.get(i), &key, &JsValue::from_str(body))?;
+        }
+    }
+    Ok(())
 }
 
 /// A request object from `plan` (or a follow-up, `resend`, `retain`), through JSON.

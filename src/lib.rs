@@ -27,6 +27,7 @@ pub mod config;
 pub mod decode;
 pub mod destinations;
 pub mod error;
+mod fasthash;
 pub mod ids;
 pub mod interpret;
 pub(crate) mod json;

@@ -46,7 +46,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Destination, DestinationType, LegacyGeneration, SentinelApi, Settings};
 use crate::decode::{DecodeOptions, ItemError, decode};
-use crate::destinations::write::WriteJson;
+use crate::destinations::write::{Object, WriteJson};
 use crate::destinations::{defender, graph, sentinel};
 use crate::error::{Code, Error};
 use crate::ids::Uuid;
@@ -184,6 +184,53 @@ pub struct Plan {
     pub requests: Vec<Request>,
     /// The payload's items that could not be decoded.
     pub errors: Vec<ItemError>,
+}
+
+impl Plan {
+    /// The plan as JSON text: exactly `serde_json::to_string(self)`, with the items (most of a
+    /// plan's text once the bodies are taken out) written by hand ([`WriteJson`]).
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        let mut out = Vec::with_capacity(400 * self.items.len() + 1024);
+        out.extend_from_slice(b"{\"items\":[");
+        for (i, item) in self.items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            item.write_json(&mut out);
+        }
+        out.extend_from_slice(b"],\"requests\":");
+        serde_json::to_writer(&mut out, &self.requests)?;
+        out.extend_from_slice(b",\"errors\":");
+        serde_json::to_writer(&mut out, &self.errors)?;
+        out.push(b'}');
+        Ok(String::from_utf8(out).unwrap_or_default())
+    }
+}
+
+impl WriteJson for PlanItem {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut object = Object::new(out);
+        object
+            .str("key", &self.key)
+            .str("format", self.format.as_str())
+            .str_or_null("source_id", self.source_id.as_deref())
+            .object_or_null("observable", self.observable.as_ref(), |o, object| {
+                object.str("type", o.kind.as_str()).str("value", &o.value);
+            })
+            .array("verdicts", &self.verdicts, |v, object| {
+                let verdict = match v.verdict {
+                    Verdict::Upsert => "upsert",
+                    Verdict::Remove => "remove",
+                    Verdict::Skip => "skip",
+                };
+                object
+                    .str("destination", &v.destination)
+                    .str("verdict", verdict)
+                    .opt_str("reason", v.reason.as_deref())
+                    .opt_str("message", v.message.as_deref());
+            })
+            .close();
+    }
 }
 
 /// One item and its verdict at every destination.
@@ -357,11 +404,12 @@ pub fn plan(config: &Config, payload: &str, facts: &PlanFacts) -> Result<Plan, E
 /// Keys: the item's deterministic id ([`crate::ids::item_uuid`]), with `#n` for repeats of the same
 /// (source, observable).
 fn item_keys(ids: &[Uuid]) -> Vec<String> {
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut seen: crate::fasthash::FastMap<Uuid, usize> =
+        crate::fasthash::FastMap::with_capacity_and_hasher(ids.len(), crate::fasthash::FastBuild::default());
     ids.iter()
         .map(|id| {
             let base = id.hyphenated();
-            let n = seen.entry(base.clone()).or_insert(0);
+            let n = seen.entry(*id).or_insert(0);
             *n += 1;
             if *n == 1 { base } else { format!("{base}#{n}") }
         })
@@ -897,13 +945,13 @@ fn outcome_wait(outcome: &Outcome) -> Option<u64> {
 
 /// The `indicatorValue`s of an import body, in order.
 fn import_values(body: &str) -> Vec<String> {
-    serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v.get("Indicators").and_then(|i| i.as_array()).cloned())
-        .unwrap_or_default()
-        .iter()
-        .map(|i| i.get("indicatorValue").and_then(|v| v.as_str()).unwrap_or_default().to_owned())
-        .collect()
+    let Ok(value) = crate::json::Value::parse(body) else { return Vec::new() };
+    match value.get("Indicators") {
+        Some(crate::json::Value::Array(list)) => {
+            list.iter().map(|i| i.get_str("indicatorValue").unwrap_or_default().to_owned()).collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// The value a lookup URL asks for (the inverse of `defender::lookup_path`).

@@ -18,8 +18,6 @@
 //! 6. `expired` — `valid_until` has passed: a create is skipped, an update becomes a removal;
 //! 7. `action` — no action rule matches the score, or the action is invalid for the type.
 
-use std::collections::HashSet;
-
 use serde::Serialize;
 
 use crate::config::{ActionRule, Destination, DestinationType, IndicatorAction, Settings, Severity};
@@ -365,8 +363,8 @@ pub fn decide_all(items: &[Indicator<'_>], destination: &Destination, now: Times
             })
             .collect();
         order.sort_unstable();
-        let mut seen: HashSet<(ObservableType, Option<HashAlgorithm>, &str, Verdict)> =
-            HashSet::with_capacity(order.len());
+        let mut seen: crate::fasthash::FastSet<(ObservableType, Option<HashAlgorithm>, &str, Verdict)> =
+            crate::fasthash::FastSet::with_capacity_and_hasher(order.len(), crate::fasthash::FastBuild::default());
         for (_, _, i) in order {
             let (Some(item), Some(verdict)) = (items.get(i), decisions.get(i).map(|d| d.verdict)) else { continue };
             let Some(o) = &item.observable else { continue };

@@ -14,7 +14,6 @@
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
-use std::collections::HashMap;
 
 use crate::decode::tlp::Markings;
 use crate::decode::{Output, each_item, one_item, shape_error};
@@ -94,9 +93,9 @@ pub(crate) struct Context<'v, 'a> {
     format: Format,
     event: Option<Event>,
     markings: Markings<'v>,
-    identities: HashMap<&'v str, &'v Cow<'a, str>>,
+    identities: crate::fasthash::FastMap<&'v str, &'v Cow<'a, str>>,
     objects: &'v [Value<'a>],
-    by_id: OnceCell<HashMap<&'v str, &'v Value<'a>>>,
+    by_id: OnceCell<crate::fasthash::FastMap<&'v str, &'v Value<'a>>>,
 }
 
 impl<'v, 'a: 'v> Context<'v, 'a> {
@@ -106,7 +105,7 @@ impl<'v, 'a: 'v> Context<'v, 'a> {
             format,
             event,
             markings: Markings::default(),
-            identities: HashMap::new(),
+            identities: crate::fasthash::FastMap::default(),
             objects: &[],
             by_id: OnceCell::new(),
         }

@@ -5,8 +5,6 @@
 //! 2.1 specification (OpenCTI uses the WHITE id for CLEAR), the five OASIS TLP 2.0 extension ids,
 //! and OpenCTI's own AMBER+STRICT id.
 
-use std::collections::HashMap;
-
 use crate::json::Value;
 use crate::model::Tlp;
 
@@ -36,7 +34,7 @@ pub(crate) fn known(id: &str) -> Option<Tlp> {
 /// Marking definitions found in a bundle, by id.
 #[derive(Default)]
 pub(crate) struct Markings<'a> {
-    by_id: HashMap<&'a str, Tlp>,
+    by_id: crate::fasthash::FastMap<&'a str, Tlp>,
 }
 
 impl<'a> Markings<'a> {

@@ -357,8 +357,12 @@ fn xid<'a>(item: &'a Indicator<'_>) -> Option<&'a str> {
 /// A request takes at most [`MAX_BATCH`] ids: only the first [`MAX_BATCH`] are written, so split
 /// longer lists with `ids.chunks(MAX_BATCH)` (or use [`delete_by_external_id_bodies`]).
 pub fn delete_by_external_id_body(ids: &[&str]) -> String {
+    #[derive(Serialize)]
+    struct Body<'b> {
+        value: &'b [&'b str],
+    }
     let ids = ids.get(..MAX_BATCH).unwrap_or(ids);
-    serde_json::json!({ "value": ids }).to_string()
+    serde_json::to_string(&Body { value: ids }).unwrap_or_else(|_| String::from("{\"value\":[]}"))
 }
 
 /// [`delete_by_external_id_body`] for every chunk of at most [`MAX_BATCH`] ids (none for none).

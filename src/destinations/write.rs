@@ -26,16 +26,25 @@ pub(crate) fn string(out: &mut Vec<u8>, text: &str) {
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut start = 0;
-    for (n, chunk) in bytes.chunks(8).enumerate() {
-        // The last chunk is padded with spaces, which need no escape.
-        let mut word = [b' '; 8];
-        if let Some(head) = word.get_mut(..chunk.len()) {
-            head.copy_from_slice(chunk);
-        }
-        if needs_escape(u64::from_le_bytes(word)) {
-            for (i, &b) in (n * 8..).zip(chunk) {
+    let mut at = 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        if <[u8; 8]>::try_from(chunk).is_ok_and(|word| needs_escape(u64::from_le_bytes(word))) {
+            for (i, &b) in (at..).zip(chunk) {
                 escape(out, bytes, &mut start, i, b);
             }
+        }
+        at += 8;
+    }
+    // The last few bytes, padded with spaces (which need no escape).
+    let tail = chunks.remainder();
+    let mut word = [b' '; 8];
+    if let Some(head) = word.get_mut(..tail.len()) {
+        head.copy_from_slice(tail);
+    }
+    if needs_escape(u64::from_le_bytes(word)) {
+        for (i, &b) in (at..).zip(tail) {
+            escape(out, bytes, &mut start, i, b);
         }
     }
     out.extend_from_slice(bytes.get(start..).unwrap_or_default());
@@ -132,6 +141,34 @@ impl<'o> Object<'o> {
     pub(crate) fn opt_str(&mut self, key: &str, value: Option<&str>) -> &mut Self {
         if let Some(value) = value {
             self.str(key, value);
+        }
+        self
+    }
+
+    /// The field, `null` when absent (an `Option` without `skip_serializing_if`).
+    pub(crate) fn str_or_null(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+        if let Some(value) = value {
+            return self.str(key, value);
+        }
+        self.key(key).extend_from_slice(b"null");
+        self
+    }
+
+    /// A nested object written by `each`, `null` when absent.
+    pub(crate) fn object_or_null<T>(
+        &mut self,
+        key: &str,
+        value: Option<&T>,
+        each: impl Fn(&T, &mut Object<'_>),
+    ) -> &mut Self {
+        let out = self.key(key);
+        match value {
+            Some(value) => {
+                let mut object = Object::new(out);
+                each(value, &mut object);
+                object.close();
+            }
+            None => out.extend_from_slice(b"null"),
         }
         self
     }

@@ -5,8 +5,8 @@
 //! indicator, `{"value":[{"id":"2841","indicator":"<value>","isFailed":false,"failureReason":null}]}`,
 //! and the list endpoint `{"@odata.context":…,"value":[Indicator…]}`.
 
+use crate::json::Value;
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use super::{
     Api, Interpreted, Outcome, clip, collapse, get_ci, is_transient_message, scalar_text, status_outcome, whole,
@@ -134,7 +134,7 @@ enum State {
 }
 
 fn import_results(body: &str) -> Result<Vec<ImportResult>, &'static str> {
-    let value: Value = serde_json::from_str(body.trim()).map_err(|_| "the body is not JSON")?;
+    let value = super::parse_json(body.trim()).map_err(|_| "the body is not JSON")?;
     let list = match &value {
         Value::Object(obj) => match get_ci(obj, "value") {
             Some(Value::Array(list)) => list,
@@ -145,7 +145,7 @@ fn import_results(body: &str) -> Result<Vec<ImportResult>, &'static str> {
     Ok(list.iter().map(import_result).collect())
 }
 
-fn import_result(entry: &Value) -> ImportResult {
+fn import_result(entry: &Value<'_>) -> ImportResult {
     let Some(obj) = entry.as_object() else {
         return ImportResult { indicator: None, state: State::Unreadable };
     };
@@ -161,7 +161,9 @@ fn import_result(entry: &Value) -> ImportResult {
         Some(true) => State::Failed(reason),
         Some(false) => State::Imported,
         None if reason.is_some() => State::Failed(reason),
-        None if indicator.is_some() || get_ci(obj, "id").is_some_and(|id| !id.is_null()) => State::Imported,
+        None if indicator.is_some() || get_ci(obj, "id").is_some_and(|id| !matches!(id, Value::Null)) => {
+            State::Imported
+        }
         None => State::Unreadable,
     };
     ImportResult { indicator, state }
@@ -288,8 +290,7 @@ pub fn list(response: &Response<'_>) -> Result<DefenderIndicatorList, Outcome> {
 /// object with a `value` list), [`Code::Type`] (an entry that is not an object, an id that is not
 /// text or a number), [`Code::Missing`] (an entry without `id`), each with its JSON path.
 pub fn parse_list(body: &str) -> Result<DefenderIndicatorList, Error> {
-    let value: Value =
-        serde_json::from_str(body.trim()).map_err(|e| Error::new(Code::Json, format!("malformed JSON: {e}")))?;
+    let value = super::parse_json(body.trim())?;
     let Value::Object(obj) = &value else {
         return Err(Error::new(Code::Shape, format!("expected an object with a `value` list, found {}", kind(&value))));
     };
@@ -306,14 +307,14 @@ pub fn parse_list(body: &str) -> Result<DefenderIndicatorList, Error> {
     Ok(DefenderIndicatorList { indicators, next_link })
 }
 
-fn summary(entry: &Value, index: usize) -> Result<DefenderIndicatorSummary, Error> {
+fn summary(entry: &Value<'_>, index: usize) -> Result<DefenderIndicatorSummary, Error> {
     let Value::Object(obj) = entry else {
         return Err(Error::new(Code::Type, format!("expected an object, found {}", kind(entry)))
             .at_path(format!("value[{index}]")));
     };
     let id = match get_ci(obj, "id") {
         Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
-        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::Number(n)) => super::number_text(*n),
         None | Some(Value::Null) => {
             return Err(Error::new(Code::Missing, "missing `id`").at_path(format!("value[{index}].id")));
         }
@@ -344,12 +345,12 @@ fn summary(entry: &Value, index: usize) -> Result<DefenderIndicatorSummary, Erro
 }
 
 /// A text field, tolerant: absent, `null` or a list/object → `None`; numbers and booleans as text.
-fn field(obj: &Map<String, Value>, key: &str) -> Option<String> {
+fn field(obj: &super::Map<'_>, key: &str) -> Option<String> {
     get_ci(obj, key).and_then(scalar_text)
 }
 
 /// A phrase naming a JSON value's type, as the crate's decoders say it.
-fn kind(value: &Value) -> &'static str {
+fn kind(value: &Value<'_>) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

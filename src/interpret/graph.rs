@@ -24,7 +24,7 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value;
+use crate::json::Value;
 
 use super::{Api, Interpreted, Outcome, clip, collapse, get_ci, json_error_detail, scalar_text, whole};
 use crate::error::quote;
@@ -117,14 +117,11 @@ fn partial(response: &Response<'_>, item_count: usize, op: Op) -> Interpreted {
     with_warnings(Interpreted::from_items(items, None, Vec::new()), response)
 }
 
-fn results(body: &str) -> Result<Vec<Value>, &'static str> {
-    let value: Value = serde_json::from_str(body.trim()).map_err(|_| "the body is not JSON")?;
+fn results(body: &str) -> Result<Vec<Value<'_>>, &'static str> {
+    let value = super::parse_json(body.trim()).map_err(|_| "the body is not JSON")?;
     match value {
-        Value::Object(mut obj) => match obj.remove("value").or_else(|| {
-            let key = obj.keys().find(|k| k.eq_ignore_ascii_case("value")).cloned()?;
-            obj.remove(&key)
-        }) {
-            Some(Value::Array(list)) => Ok(list),
+        Value::Object(obj) => match get_ci(&obj, "value") {
+            Some(Value::Array(list)) => Ok(list.clone()),
             _ => Err("the body has no `value` list"),
         },
         Value::Array(list) => Ok(list),
@@ -133,13 +130,13 @@ fn results(body: &str) -> Result<Vec<Value>, &'static str> {
 }
 
 /// One element of a bulk answer; `None` when it says nothing usable.
-fn element_outcome(element: &Value, op: Op) -> Option<Outcome> {
+fn element_outcome(element: &Value<'_>, op: Op) -> Option<Outcome> {
     let obj = element.as_object()?;
     let failed = match op {
         Op::Write => "graph rejected the indicator",
         Op::Delete => "graph could not delete the indicator",
     };
-    let error = get_ci(obj, "error").filter(|e| !e.is_null());
+    let error = get_ci(obj, "error").filter(|e| !matches!(e, Value::Null));
     let numeric = error.and_then(Value::as_object).and_then(numeric_status).or_else(|| numeric_status(obj));
     let detail = || element_detail(element, obj, error.is_some());
     let source = error.and_then(Value::as_object).unwrap_or(obj);
@@ -161,7 +158,9 @@ fn element_outcome(element: &Value, op: Op) -> Option<Outcome> {
             Some(text) if SUCCESS.iter().any(|s| s.eq_ignore_ascii_case(text)) => Outcome::Accepted,
             Some(_) => Outcome::rejected(format!("{failed}{}", detail())),
             // No status at all: a tiIndicator that came back was written.
-            None if op == Op::Write && get_ci(obj, "id").is_some_and(|id| !id.is_null()) => Outcome::Accepted,
+            None if op == Op::Write && get_ci(obj, "id").is_some_and(|id| !matches!(id, Value::Null)) => {
+                Outcome::Accepted
+            }
             None => return None,
         },
     })
@@ -171,7 +170,7 @@ const SUCCESS: [&str; 5] = ["success", "succeeded", "ok", "created", "deleted"];
 
 /// `: <code>: <message> (subCode `…`)` for an element: an `error` object as the documented error
 /// shape, else the element's own textual code, `message` and `subCode`. Empty when it says nothing.
-fn element_detail(element: &Value, obj: &serde_json::Map<String, Value>, has_error: bool) -> String {
+fn element_detail(element: &Value<'_>, obj: &super::Map<'_>, has_error: bool) -> String {
     if has_error {
         return json_error_detail(element).map(|d| format!(": {d}")).unwrap_or_default();
     }
@@ -196,9 +195,9 @@ fn element_detail(element: &Value, obj: &serde_json::Map<String, Value>, has_err
 }
 
 /// The first of `status`, `statusCode`, `code` that is an integer (or digits in a string).
-fn numeric_status(obj: &serde_json::Map<String, Value>) -> Option<i64> {
+fn numeric_status(obj: &super::Map<'_>) -> Option<i64> {
     ["status", "statusCode", "code"].iter().find_map(|key| match get_ci(obj, key)? {
-        Value::Number(n) => n.as_i64(),
+        Value::Number(n) => super::number_i64(*n),
         Value::String(s) => s.trim().parse::<i64>().ok(),
         _ => None,
     })

@@ -38,8 +38,8 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use crate::json::{Number, Value};
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use crate::error::quote;
 use crate::time::Timestamp;
@@ -276,13 +276,13 @@ fn parse_seconds(text: &str) -> Option<u64> {
 /// `error`), or a short non-JSON body itself. Bodies without "again" are not parsed at all.
 fn try_again_text(body: &str) -> Option<Cow<'_, str>> {
     find_ci(body, "again")?;
-    match serde_json::from_str::<Value>(body) {
+    match parse_json(body) {
         Ok(Value::Object(obj)) => {
             let message = get_ci(&obj, "message")
                 .or_else(|| get_ci(&obj, "error").and_then(Value::as_object).and_then(|e| get_ci(e, "message")));
             message.and_then(Value::as_str).map(|m| Cow::Owned(m.to_owned()))
         }
-        Ok(Value::String(text)) => Some(Cow::Owned(text)),
+        Ok(Value::String(text)) => Some(Cow::Owned(text.into_owned())),
         Ok(_) => None,
         Err(_) => (body.len() <= 1024).then_some(Cow::Borrowed(body)),
     }
@@ -523,14 +523,14 @@ pub(crate) fn error_detail(body: &str) -> Option<String> {
     if trimmed.is_empty() {
         return None;
     }
-    match serde_json::from_str::<Value>(trimmed) {
+    match parse_json(trimmed) {
         Ok(value) => json_error_detail(&value).or_else(|| text_snippet(trimmed)),
         Err(_) => text_snippet(trimmed),
     }
 }
 
 /// The code, message and correlation id of a JSON error in any of the documented shapes.
-pub(crate) fn json_error_detail(value: &Value) -> Option<String> {
+pub(crate) fn json_error_detail(value: &Value<'_>) -> Option<String> {
     let obj = match value {
         Value::Object(obj) => obj,
         Value::String(text) => return text_snippet(text),
@@ -543,7 +543,7 @@ pub(crate) fn json_error_detail(value: &Value) -> Option<String> {
             let correlation = get_ci(error, "target")
                 .or_else(|| inner.and_then(|i| get_ci(i, "request-id").or_else(|| get_ci(i, "client-request-id"))));
             (get_ci(error, "code"), get_ci(error, "message"), correlation)
-        } else if let Some(error) = get_ci(obj, "error").filter(|e| e.is_string()) {
+        } else if let Some(error) = get_ci(obj, "error").filter(|e| matches!(e, Value::String(_))) {
             // Entra {"error":"invalid_scope","error_description":"AADSTS70011: …"}.
             (Some(error), get_ci(obj, "error_description"), get_ci(obj, "correlation_id"))
         } else {
@@ -566,7 +566,7 @@ pub(crate) fn json_error_detail(value: &Value) -> Option<String> {
 }
 
 /// A message field: a string, or `OData` v3's `{"lang","value"}`.
-fn message_text(value: &Value) -> Option<String> {
+fn message_text(value: &Value<'_>) -> Option<String> {
     match value {
         Value::Object(obj) => get_ci(obj, "value").and_then(Value::as_str).map(str::to_owned),
         other => scalar_text(other),
@@ -574,10 +574,10 @@ fn message_text(value: &Value) -> Option<String> {
 }
 
 /// A string, number or boolean as text.
-pub(crate) fn scalar_text(value: &Value) -> Option<String> {
+pub(crate) fn scalar_text(value: &Value<'_>) -> Option<String> {
     match value {
         Value::String(s) => Some(s.trim().to_owned()),
-        Value::Number(n) => Some(n.to_string()),
+        Value::Number(n) => Some(number_text(*n)),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
@@ -610,9 +610,101 @@ fn html_title(html: &str) -> Option<String> {
 
 // ---- small helpers -------------------------------------------------------------------------------
 
-/// An object's member by name: exact first, then ignoring ASCII case.
-pub(crate) fn get_ci<'v>(obj: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
-    obj.get(key).or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+/// An object's members, as [`crate::json`] keeps them (in document order, keys possibly repeated).
+pub(crate) type Map<'a> = [(Cow<'a, str>, Value<'a>)];
+
+/// Parses a response body into [`crate::json`]'s tree (the same parser and errors as
+/// `serde_json::from_str`).
+pub(crate) fn parse_json(text: &str) -> Result<Value<'_>, crate::error::Error> {
+    Value::parse(text)
+}
+
+/// An object's member by name: exact first (the last one when the key repeats), then ignoring
+/// ASCII case (the smallest such key, as a sorted map would find it first).
+pub(crate) fn get_ci<'v, 'a>(obj: &'v Map<'a>, key: &str) -> Option<&'v Value<'a>> {
+    let exact = obj.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v);
+    exact.or_else(|| {
+        let mut best: Option<&'v (Cow<'a, str>, Value<'a>)> = None;
+        for field in obj.iter().filter(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            // `<=`: among equal keys the last wins, as a map's insert keeps it.
+            if best.is_none_or(|(b, _)| field.0.as_ref() <= b.as_ref()) {
+                best = Some(field);
+            }
+        }
+        best.map(|(_, v)| v)
+    })
+}
+
+/// A number as an `i64` when it is an integer in range (floats are not, as in `serde_json`).
+pub(crate) fn number_i64(n: Number) -> Option<i64> {
+    match n {
+        Number::Unsigned(u) => i64::try_from(u).ok(),
+        Number::Signed(i) => Some(i),
+        Number::Float(_) => None,
+    }
+}
+
+/// A number as a `u64` when it is a non-negative integer (floats are not, as in `serde_json`).
+pub(crate) fn number_u64(n: Number) -> Option<u64> {
+    match n {
+        Number::Unsigned(u) => Some(u),
+        Number::Signed(i) => u64::try_from(i).ok(),
+        Number::Float(_) => None,
+    }
+}
+
+/// A number as `serde_json` prints it (floats keep a fraction or exponent: `1.0`, `1e20`).
+pub(crate) fn number_text(n: Number) -> String {
+    match n {
+        Number::Float(f) => serde_json::to_string(&f).unwrap_or_default(),
+        other => other.to_string(),
+    }
+}
+
+/// A value as `serde_json::Value` prints it: compact, object keys sorted (a repeated key once,
+/// with its last value).
+pub(crate) fn json_text(value: &Value<'_>) -> String {
+    let mut out = Vec::new();
+    write_value(&mut out, value);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn write_value(out: &mut Vec<u8>, value: &Value<'_>) {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Number(n) => out.extend_from_slice(number_text(*n).as_bytes()),
+        Value::String(s) => crate::destinations::write::string(out, s),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(out, item);
+            }
+            out.push(b']');
+        }
+        Value::Object(fields) => {
+            let mut sorted: Vec<&(Cow<'_, str>, Value<'_>)> = Vec::with_capacity(fields.len());
+            for field in fields.iter().rev() {
+                if !sorted.iter().any(|(k, _)| k == &field.0) {
+                    sorted.push(field);
+                }
+            }
+            sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            out.push(b'{');
+            for (i, (k, v)) in sorted.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                crate::destinations::write::string(out, k);
+                out.push(b':');
+                write_value(out, v);
+            }
+            out.push(b'}');
+        }
+    }
 }
 
 /// The byte offset of `needle` (ASCII) in `haystack`, ignoring ASCII case.
@@ -687,6 +779,47 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    /// The tree the interpretation reads answers as `serde_json::Value` would: the same member
+    /// found ignoring case, the same numbers as text, the same compact JSON.
+    #[test]
+    fn answers_read_as_serde_json_values_would() {
+        for text in [
+            r#"{"b":1,"a":[1.0,-2,1e20,"x\u0001\"",null,true],"A":{"z":0.5,"y":{}},"a":"dup"}"#,
+            r#"{"VALUE":1,"Value":2,"value ":3}"#,
+            r#"{"Value":1,"VALUE":2,"Value":3}"#,
+            r#"[{"id":12345678901234567890},{"id":-0},{"id":1.5e-7}]"#,
+        ] {
+            let ours = Value::parse(text).unwrap();
+            let theirs: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(json_text(&ours), theirs.to_string(), "{text}");
+            if let (Value::Object(obj), serde_json::Value::Object(map)) = (&ours, &theirs) {
+                for key in ["a", "A", "b", "value", "Value", "VALUE", "z"] {
+                    let want =
+                        map.get(key).or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v));
+                    assert_eq!(get_ci(obj, key).map(json_text), want.map(ToString::to_string), "{text} {key}");
+                    let want = want.and_then(|v| match v {
+                        serde_json::Value::String(s) => Some(s.trim().to_owned()),
+                        serde_json::Value::Number(n) => Some(n.to_string()),
+                        serde_json::Value::Bool(b) => Some(b.to_string()),
+                        _ => None,
+                    });
+                    assert_eq!(get_ci(obj, key).and_then(scalar_text), want, "{text} {key}");
+                }
+            }
+            if let (Value::Array(list), serde_json::Value::Array(theirs)) = (&ours, &theirs) {
+                for (o, t) in list.iter().zip(theirs) {
+                    let (Some(Value::Number(n)), Some(serde_json::Value::Number(m))) = (o.get("id"), t.get("id"))
+                    else {
+                        panic!()
+                    };
+                    assert_eq!(number_text(*n), m.to_string());
+                    assert_eq!(number_i64(*n), m.as_i64());
+                    assert_eq!(number_u64(*n), m.as_u64());
+                }
+            }
+        }
+    }
 
     fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect()

@@ -8,7 +8,7 @@
 //! `{"statusCode":429,"message":"Rate limit is exceeded. Try again in 17 seconds."}` carries the
 //! wait ([`super::retry_after_ms`]).
 
-use serde_json::Value;
+use crate::json::Value;
 
 use super::{Api, Interpreted, Outcome, Response, collapse, get_ci, is_transient_message, scalar_text, whole};
 use crate::error::quote;
@@ -75,7 +75,7 @@ fn record_errors(body: &str) -> Result<Vec<RecordError>, &'static str> {
     if body.is_empty() {
         return Ok(Vec::new());
     }
-    let value: Value = serde_json::from_str(body).map_err(|_| "the body is not JSON")?;
+    let value = super::parse_json(body).map_err(|_| "the body is not JSON")?;
     let obj = match value {
         Value::Null => return Ok(Vec::new()),
         Value::Object(obj) => obj,
@@ -89,7 +89,7 @@ fn record_errors(body: &str) -> Result<Vec<RecordError>, &'static str> {
     Ok(entries.iter().map(record_error).collect())
 }
 
-fn record_error(entry: &Value) -> RecordError {
+fn record_error(entry: &Value<'_>) -> RecordError {
     let Some(obj) = entry.as_object() else {
         let messages = scalar_text(entry).into_iter().collect();
         return RecordError { index: None, raw_index: None, messages };
@@ -98,9 +98,8 @@ fn record_error(entry: &Value) -> RecordError {
     let index = raw.and_then(|v| match v {
         // `1.0` is an index too; `1.5` and `-1` are not.
         #[allow(clippy::float_cmp)]
-        Value::Number(n) => {
-            n.as_u64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64))
-        }
+        Value::Number(n) => super::number_u64(*n)
+            .or_else(|| Some(n.as_f64()).filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64)),
         Value::String(s) => s.trim().parse::<u64>().ok(),
         _ => None,
     });
@@ -112,7 +111,7 @@ fn record_error(entry: &Value) -> RecordError {
     let messages = messages.iter().map(|m| collapse(m)).filter(|m| !m.is_empty()).collect();
     RecordError {
         index: index.and_then(|i| usize::try_from(i).ok()),
-        raw_index: raw.map(|v| scalar_text(v).unwrap_or_else(|| v.to_string())),
+        raw_index: raw.map(|v| scalar_text(v).unwrap_or_else(|| super::json_text(v))),
         messages,
     }
 }

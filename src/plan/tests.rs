@@ -567,3 +567,47 @@ fn facts_format_forces_the_input_format() {
     assert_eq!(opencti.errors.len(), 1);
     assert_eq!(opencti.errors[0].path, "data");
 }
+
+/// The plan's hand-written JSON is `serde_json`'s, byte for byte: every decode fixture (skips with
+/// messages, removals, non-atomic items without an observable, items without a source id, decode
+/// errors), and the requests with and without bodies.
+#[test]
+fn plan_json_is_what_serde_json_writes() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/decode");
+    let mut payloads: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.to_string_lossy().ends_with(".decoded.json"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    payloads.push(ipv4s(3));
+    payloads.push(removals(&values(2)));
+    payloads.push(r#"["10.0.0.1", "evil.example", "not a value \" \\ \u0001"]"#.to_owned());
+    payloads.push(r#"[{"type":"indicator","spec_version":"2.1","id":"indicator--8af3db94-fa68-4d29-8564-b5eda36de888","pattern":"[ipv4-addr:value = '1.2.3.4'] FOLLOWEDBY [ipv4-addr:value = '5.6.7.8']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}]"#.to_owned());
+    let configs = [
+        cfg(),
+        config::parse(&config_text(
+            r#", "policy": {"tlp_ceiling": "green", "min_score": 50, "dedup": true}"#,
+            r#", "split_patterns": false"#,
+        ))
+        .unwrap(),
+    ];
+    let (mut checked, mut seen) = (0, [false; 4]);
+    for config in &configs {
+        for payload in &payloads {
+            let Ok(mut plan) = plan(config, payload, &facts()) else { continue };
+            assert_eq!(plan.to_json().unwrap(), serde_json::to_string(&plan).unwrap());
+            for request in &mut plan.requests {
+                request.body = None;
+            }
+            assert_eq!(plan.to_json().unwrap(), serde_json::to_string(&plan).unwrap());
+            checked += plan.items.len();
+            seen[0] |= plan.items.iter().any(|i| i.observable.is_none());
+            seen[1] |= plan.items.iter().any(|i| i.source_id.is_none());
+            seen[2] |= plan.items.iter().flat_map(|i| &i.verdicts).any(|v| v.reason.is_some() && v.message.is_some());
+            seen[3] |= !plan.errors.is_empty();
+        }
+    }
+    assert!(checked > 20, "{checked}");
+    assert_eq!(seen, [true; 4], "no observable, no source id, a skip with its message, decode errors");
+}

@@ -260,3 +260,19 @@ test("plan: facts.defenderActive as one number or per destination name fills the
   assert.equal(quotaSkips({ defenderActive: { mde: 15000 } }), sent);
   assert.equal(quotaSkips({ defenderActive: { other: 15000 } }), 0);
 });
+
+test("plan: payload text crosses into wasm intact (non-ASCII, astral, lone surrogates as U+FFFD)", () => {
+  const relay = new pkg.Relay(config);
+  const names = ["plain", "café ü", "日本語", "emoji 😀 end", "x".repeat(37) + "é", "lone \ud800 high", "lone \udc00 low"];
+  for (const name of names) {
+    const object = {
+      type: "indicator", spec_version: "2.1", id: "indicator--8af3db94-fa68-4d29-8564-b5eda36de888", name,
+      pattern: "[domain-name:value = 'a.example']", pattern_type: "stix", valid_from: now, created: now, modified: now,
+    };
+    // Raw text (the lone surrogate unescaped in the JS string), as a host hands over a body.
+    const text = JSON.stringify(object).replace(/\\ud[89a-f][0-9a-f]{2}/g, (m) => String.fromCharCode(parseInt(m.slice(2), 16)));
+    const want = name.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
+    const [request] = relay.plan(text, { now }).requests;
+    assert.equal(Object.values(JSON.parse(request.body)).find(Array.isArray)[0].name, want, JSON.stringify(name));
+  }
+});
