@@ -39,6 +39,9 @@ async function fakeFetch(url, init) {
     const { Indicators } = JSON.parse(init.body);
     return Response.json({ value: Indicators.map((i, n) => ({ id: String(n), indicator: i.indicatorValue, isFailed: false, failureReason: null })) });
   }
+  if (path.endsWith("/api/indicators") && init.method === "GET") {
+    return Response.json({ "@odata.context": "https://api.securitycenter.microsoft.com/api/$metadata#Indicators", value: [] });
+  }
   if (path.includes("submitTiIndicators")) {
     const { value } = JSON.parse(init.body);
     return Response.json({ value: value.map((v, n) => ({ ...v, id: String(n) })) });
@@ -94,7 +97,12 @@ async function webhook() {
 
 const first = await webhook();
 const items = first.items.length;
-const sent = first.items.flatMap((i) => i.verdicts).filter((v) => v.outcome === "accepted").length;
+const outcomes = {};
+for (const v of first.items.flatMap((i) => i.verdicts)) {
+  const k = v.outcome ?? `skip (${v.reason})`;
+  outcomes[k] = (outcomes[k] ?? 0) + 1;
+}
+const sent = outcomes.accepted ?? 0;
 for (let i = 0; i < 200; i++) await webhook(); // warm-up: JIT, token cache
 
 function measure(n, fn) {
@@ -122,6 +130,7 @@ const queued = await measure(runs, async () => {
 const planOnly = await measure(runs, async () => relay.plan(payload, { now: new Date().toISOString() }));
 const fmt = (ms) => `${ms.toFixed(3)} ms`;
 console.log(`Worker CPU per webhook: ${items} indicators × 3 destinations (${sent} accepted deliveries), ${runs} runs`);
+console.log(`  verdicts and outcomes: ${JSON.stringify(outcomes)}`);
 console.log(`  whole webhook (auth, plan, 3 requests through the loop, interpret, response)`);
 console.log(`    median ${fmt(whole.median)}   p90 ${fmt(whole.p90)}   min ${fmt(whole.min)}   budget 2 ms`);
 console.log(`  queue mode: the webhook's own invocation (auth, plan, enqueue, response)`);
