@@ -150,11 +150,16 @@ pub(crate) fn join_index(base: &str, index: usize) -> String {
 /// Appends `n` in decimal, without `fmt`.
 pub(crate) fn push_decimal(out: &mut String, n: usize) {
     let mut digits = [0u8; 20];
-    let mut at = digits.len();
+    out.push_str(std::str::from_utf8(decimal_digits(n as u64, &mut digits)).unwrap_or_default());
+}
+
+/// `n` in decimal ASCII digits, written at the end of `buf` (20 bytes hold any `u64`).
+pub(crate) fn decimal_digits(n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
     let mut n = n;
     loop {
         at -= 1;
-        if let Some(slot) = digits.get_mut(at) {
+        if let Some(slot) = buf.get_mut(at) {
             *slot = b'0' + (n % 10) as u8;
         }
         n /= 10;
@@ -162,7 +167,7 @@ pub(crate) fn push_decimal(out: &mut String, n: usize) {
             break;
         }
     }
-    out.push_str(std::str::from_utf8(digits.get(at..).unwrap_or_default()).unwrap_or_default());
+    buf.get(at..).unwrap_or_default()
 }
 
 /// An object together with its path in the payload; accessors report errors at `path.key`.
