@@ -149,19 +149,24 @@ async function enqueueRequests(env, relay, requests, replays = 0) {
     }
     messages.push({ text, size });
   }
+  await sendInBatches(env.DELIVERY, messages);
+  return messages.length;
+}
+
+/** Sends text messages `{text, size}` in batches within `sendBatch`'s limits (100 messages, 256 KB). */
+async function sendInBatches(queue, messages) {
   let batch = [];
   let bytes = 0;
   for (const m of messages) {
     if (batch.length === MAX_BATCH_MESSAGES || bytes + m.size > MAX_BATCH_BYTES) {
-      await env.DELIVERY.sendBatch(batch);
+      await queue.sendBatch(batch);
       batch = [];
       bytes = 0;
     }
     batch.push({ body: m.text, contentType: "text" });
     bytes += m.size;
   }
-  if (batch.length > 0) await env.DELIVERY.sendBatch(batch);
-  return messages.length;
+  if (batch.length > 0) await queue.sendBatch(batch);
 }
 
 function messageText(request, replays) {
@@ -179,22 +184,39 @@ function utf8Length(text) {
   return new TextEncoder().encode(text).length;
 }
 
-/** Dead letters: what the loop reported as rejected or failed, for the dead-letter queue. */
-function deadLetterMessages(report, nowMs, replaysOf) {
-  return report.dead.map((d) => ({
-    body: {
+/**
+ * Sends what the loop reported as rejected or failed to the dead-letter queue, one message per dead
+ * letter, split (like delivery messages) when one would not fit in a queue message.
+ */
+async function sendDeadLetters(env, relay, dead, replaysOf) {
+  const at = new Date().toISOString();
+  const pending = [...dead];
+  const messages = [];
+  while (pending.length > 0) {
+    const d = pending.shift();
+    const text = JSON.stringify({
       v: 1,
       replays: replaysOf(d.request),
-      at: new Date(nowMs).toISOString(),
+      at,
       destination: d.request.destination,
       reason: d.reason,
       message: d.message,
+      ...(d.messages ? { messages: d.messages } : {}),
       attempts: d.attempts,
       keys: d.keys,
       request: d.request,
-    },
-    contentType: "json",
-  }));
+    });
+    if (utf8Length(text) > MAX_MESSAGE_BYTES && d.keys.length > 1) {
+      const halves = [d.keys.slice(0, Math.ceil(d.keys.length / 2)), d.keys.slice(Math.ceil(d.keys.length / 2))];
+      for (const keys of halves.reverse()) {
+        const messagesOf = d.messages ? Object.fromEntries(keys.map((k) => [k, d.messages[k]])) : undefined;
+        pending.unshift({ ...d, keys, request: relay.retain(d.request, keys), ...(messagesOf ? { messages: messagesOf } : {}) });
+      }
+      continue;
+    }
+    messages.push({ text, size: utf8Length(text) });
+  }
+  await sendInBatches(env.DEAD_LETTERS, messages);
 }
 
 export default {
@@ -237,7 +259,7 @@ export default {
       return;
     }
     if (batch.queue === (env.DEAD_LETTER_QUEUE_NAME ?? "ti-relay-dlq")) {
-      await stateStub(env, "dead-letters").add(batch.messages.map((m) => ({ id: m.id, ...m.body })));
+      await stateStub(env, "dead-letters").add(batch.messages.map((m) => ({ id: m.id, ...messageBody(m) })));
       batch.ackAll();
       return;
     }
@@ -251,7 +273,7 @@ export default {
     }
     const replaysOf = (request) => replaysById.get(request.id) ?? 0;
     const report = await deliveryFor(env, relay).deliver(requests, { deadlineMs: deadline(env) });
-    if (report.dead.length > 0) await sendBatches(env.DEAD_LETTERS, deadLetterMessages(report, Date.now(), replaysOf));
+    if (report.dead.length > 0) await sendDeadLetters(env, relay, report.dead, replaysOf);
     if (report.pending.length > 0) {
       // Re-enqueue what is still waiting, delayed until its wait is over.
       for (const p of report.pending) {
@@ -287,11 +309,6 @@ async function enqueueReplays(env, letters) {
   return n;
 }
 
-async function sendBatches(queue, messages) {
-  for (let i = 0; i < messages.length; i += MAX_BATCH_MESSAGES) {
-    await queue.sendBatch(messages.slice(i, i + MAX_BATCH_MESSAGES));
-  }
-}
 
 /**
  * Shared state, one instance per name: `budget:<limit class>` (the rate budget), `replay` (seen
