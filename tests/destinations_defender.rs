@@ -7,12 +7,13 @@
 // Tests fail by panicking and index into results they have just checked.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+#[path = "support/golden.rs"]
+mod golden;
 #[path = "support/msapi.rs"]
 mod msapi;
 
 mod destinations_defender {
     use std::fs;
-    use std::path::Path;
 
     use proptest::prelude::*;
     use ti_relay::config::{self, Config, DefenderSettings, Destination, Settings};
@@ -66,17 +67,10 @@ mod destinations_defender {
     }
 
     fn fixtures() -> Vec<(String, String)> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/decode");
-        let mut files: Vec<(String, String)> = fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| {
-                let name = p.file_name().unwrap().to_string_lossy();
-                !name.ends_with(".decoded.json") && (name.ends_with(".json") || name.ends_with(".sse"))
-            })
+        let files: Vec<(String, String)> = crate::golden::fixtures()
+            .into_iter()
             .map(|p| (p.display().to_string(), fs::read_to_string(&p).unwrap()))
             .collect();
-        files.sort();
         assert!(files.len() >= 9, "fixtures missing");
         files
     }

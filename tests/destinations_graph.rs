@@ -4,6 +4,8 @@
 //! `deleteTiIndicatorsByExternalId` bodies.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+#[path = "support/golden.rs"]
+mod golden;
 #[path = "support/msapi.rs"]
 mod msapi;
 
@@ -24,17 +26,8 @@ fn now() -> Timestamp {
 }
 
 fn fixtures() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/decode");
-    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy();
-            !name.ends_with(".decoded.json") && (name.ends_with(".json") || name.ends_with(".sse"))
-        })
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no fixtures in {}", dir.display());
+    let files = golden::fixtures();
+    assert!(!files.is_empty(), "no fixtures in tests/fixtures/decode");
     files
 }
 

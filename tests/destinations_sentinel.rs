@@ -3,6 +3,8 @@
 //! documented constraints (`tests/support/msapi.rs`); determinism; the removal shape.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+#[path = "support/golden.rs"]
+mod golden;
 #[path = "support/msapi.rs"]
 mod msapi;
 
@@ -34,16 +36,7 @@ fn config(policy: &str) -> Config {
 }
 
 fn fixtures() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/decode");
-    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy();
-            !name.ends_with(".decoded.json") && (name.ends_with(".json") || name.ends_with(".sse"))
-        })
-        .collect();
-    files.sort();
+    let files = golden::fixtures();
     assert!(files.len() >= 9, "fixtures missing: {files:?}");
     files
 }
