@@ -16,7 +16,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 pub(crate) type FastBuild = BuildHasherDefault<FastHasher>;
 /// A `HashMap` with [`FastHasher`].
 pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, FastBuild>;
-/// A `HashSet` with [`FastHasher`].
+/// A `HashSet` with [`FastHasher`] (the tests' collision checks).
+#[cfg(test)]
 pub(crate) type FastSet<T> = std::collections::HashSet<T, FastBuild>;
 
 /// An odd constant with well-spread bits (the fractional part of pi, as in wyhash's seeds).

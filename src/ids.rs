@@ -12,25 +12,26 @@ use std::fmt;
 /// pattern that is not atomic. The plan's item keys and every destination's ids derive from it, so a
 /// replayed event finds what the first one created.
 pub fn item_uuid(item: &crate::model::Indicator<'_>) -> Uuid {
-    let format = item.format.as_str();
     let source = item.source.id.as_deref().unwrap_or("");
-    let mut name = String::with_capacity(96);
-    for part in [format, "|", source, "|"] {
-        name.push_str(part);
+    // The name's parts go straight into the hash: the same digest as hashing their concatenation.
+    let mut hasher = Sha1::new();
+    hasher.update(&Uuid::TI_RELAY.0);
+    for part in [item.format.as_str(), "|", source, "|"] {
+        hasher.update(part.as_bytes());
     }
     match &item.observable {
         Some(o) => {
             for part in [o.kind.as_str(), "|", o.algorithm.map_or("", |a| a.as_str()), "|", o.value.as_str()] {
-                name.push_str(part);
+                hasher.update(part.as_bytes());
             }
         }
         None if source.is_empty() => {
-            name.push_str("pattern|");
-            name.push_str(item.pattern.as_deref().unwrap_or(""));
+            hasher.update(b"pattern|");
+            hasher.update(item.pattern.as_deref().unwrap_or("").as_bytes());
         }
-        None => name.push_str("pattern"),
+        None => hasher.update(b"pattern"),
     }
-    Uuid::v5(Uuid::TI_RELAY, name.as_bytes())
+    Uuid::from_digest(hasher.finish())
 }
 
 /// A UUID.
@@ -52,7 +53,12 @@ impl Uuid {
         let mut hasher = Sha1::new();
         hasher.update(&namespace.0);
         hasher.update(name);
-        let digest = hasher.finish();
+        Self::from_digest(hasher.finish())
+    }
+
+    /// The version-5 UUID of a SHA-1 `digest` of namespace and name: its first 16 bytes with the
+    /// version and variant bits set (RFC 9562 §5.5).
+    fn from_digest(digest: [u8; 20]) -> Self {
         let mut bytes = [0u8; 16];
         bytes.iter_mut().zip(digest).for_each(|(b, d)| *b = d);
         if let Some(b) = bytes.get_mut(6) {
@@ -184,27 +190,44 @@ impl Sha1 {
                 *slot = next;
             }
         }
-        let [mut a, mut b, mut c, mut d, mut e] = self.state;
-        for (group, words) in w.chunks_exact(20).enumerate() {
-            for &word in words {
-                let (f, k) = match group {
-                    0 => ((b & c) | (!b & d), 0x5a82_7999),
-                    1 => (b ^ c ^ d, 0x6ed9_eba1),
-                    2 => ((b & c) | (b & d) | (c & d), 0x8f1b_bcdc),
-                    _ => (b ^ c ^ d, 0xca62_c1d6),
-                };
-                let temp = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(word);
-                e = d;
-                d = c;
-                c = b.rotate_left(30);
-                b = a;
-                a = temp;
-            }
-        }
-        for (state, value) in self.state.iter_mut().zip([a, b, c, d, e]) {
+        let mut v = self.state;
+        let mut groups = w.chunks_exact(20);
+        rounds::<0>(&mut v, groups.next().unwrap_or_default());
+        rounds::<1>(&mut v, groups.next().unwrap_or_default());
+        rounds::<2>(&mut v, groups.next().unwrap_or_default());
+        rounds::<3>(&mut v, groups.next().unwrap_or_default());
+        for (state, value) in self.state.iter_mut().zip(v) {
             *state = state.wrapping_add(value);
         }
     }
+}
+
+/// The 20 rounds of group `G` (FIPS 180-4 §4.1.1: Ch, Parity, Maj, Parity) over `words` of the
+/// schedule: one function per group, so no round chooses its function at run time.
+#[allow(clippy::many_single_char_names)]
+#[inline]
+fn rounds<const G: u8>(v: &mut [u32; 5], words: &[u32]) {
+    let [mut a, mut b, mut c, mut d, mut e] = *v;
+    let k = match G {
+        0 => 0x5a82_7999,
+        1 => 0x6ed9_eba1,
+        2 => 0x8f1b_bcdc,
+        _ => 0xca62_c1d6,
+    };
+    for &word in words {
+        let f = match G {
+            0 => (b & c) | (!b & d),
+            2 => (b & c) | (b & d) | (c & d),
+            _ => b ^ c ^ d,
+        };
+        let temp = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(word);
+        e = d;
+        d = c;
+        c = b.rotate_left(30);
+        b = a;
+        a = temp;
+    }
+    *v = [a, b, c, d, e];
 }
 
 #[cfg(test)]

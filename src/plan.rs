@@ -41,6 +41,7 @@
 //! replaces or duplicates it is not documented (the API is deprecated and being removed).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -52,7 +53,7 @@ use crate::error::{Code, Error};
 use crate::ids::Uuid;
 use crate::interpret::{self, Interpreted, Outcome, Response};
 use crate::model::{Format, Indicator, ObservableType};
-use crate::policy::{self, Decision, Facts, Verdict};
+use crate::policy::{self, Decision, Facts, Reason, Verdict};
 use crate::time::Timestamp;
 
 mod retain;
@@ -226,7 +227,7 @@ impl WriteJson for PlanItem {
                 object
                     .str("destination", &v.destination)
                     .str("verdict", verdict)
-                    .opt_str("reason", v.reason.as_deref())
+                    .opt_str("reason", v.reason)
                     .opt_str("message", v.message.as_deref());
             })
             .close();
@@ -261,13 +262,13 @@ pub struct ObservableRef {
 /// One destination's verdict on one item.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct VerdictEntry {
-    /// The destination's name.
-    pub destination: String,
+    /// The destination's name (shared by every verdict at that destination).
+    pub destination: Arc<str>,
     /// `upsert`, `remove` or `skip`.
     pub verdict: Verdict,
     /// The skip reason code (`tlp`, `score`, `invalid_value`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<&'static str>,
     /// A sentence for a SOC engineer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -350,22 +351,18 @@ pub fn plan(config: &Config, payload: &str, facts: &PlanFacts) -> Result<Plan, E
         )
     })?;
     let decoded = decode(payload, &DecodeOptions { format: facts.format, ..DecodeOptions::default() })?;
-    // Each item's deterministic id, once: the key and every destination's ids derive from it.
-    let ids: Vec<Uuid> = decoded.items.iter().map(crate::ids::item_uuid).collect();
-    let mut items: Vec<PlanItem> = decoded
-        .items
-        .iter()
-        .zip(item_keys(&ids))
-        .map(|(item, key)| PlanItem {
-            key,
-            format: item.format,
-            source_id: item.source.id.as_deref().map(str::to_owned),
-            observable: item.observable.as_ref().map(|o| ObservableRef { kind: o.kind, value: o.value.clone() }),
-            verdicts: Vec::with_capacity(config.destinations.len()),
-        })
-        .collect();
-    let mut requests = Vec::new();
-    for destination in &config.destinations {
+    let destinations = &config.destinations;
+    // One pass over the items per stage, every destination at once: an item is read while it is
+    // in cache (a 10k payload and its items are far larger than the CPU's caches).
+    let mut decisions: Vec<Vec<Decision>> =
+        destinations.iter().map(|_| Vec::with_capacity(decoded.items.len())).collect();
+    for item in &decoded.items {
+        for (destination, column) in destinations.iter().zip(&mut decisions) {
+            column.push(policy::decide(item, destination, now));
+        }
+    }
+    let groups = policy::observable_groups(&decoded.items);
+    for (destination, column) in destinations.iter().zip(&mut decisions) {
         let policy_facts = Facts {
             // Per destination name, or one number for every Defender destination (stored under "").
             defender_active: facts
@@ -374,46 +371,69 @@ pub fn plan(config: &Config, payload: &str, facts: &PlanFacts) -> Result<Plan, E
                 .or_else(|| facts.defender_active.get(""))
                 .copied(),
         };
-        let decisions = policy::decide_all(&decoded.items, destination, now, policy_facts);
-        let mut batch = Batcher::new(destination);
-        for (((item, &id), decision), entry) in decoded.items.iter().zip(&ids).zip(decisions).zip(&mut items) {
+        policy::settle(&decoded.items, &groups, destination, policy_facts, column);
+    }
+    drop(groups);
+    let names: Vec<Arc<str>> = destinations.iter().map(|d| Arc::from(d.name.as_str())).collect();
+    let mut batchers: Vec<Batcher<'_>> = destinations.iter().map(|d| Batcher::new(d, decoded.items.len())).collect();
+    let mut columns: Vec<std::vec::IntoIter<Decision>> = decisions.into_iter().map(Vec::into_iter).collect();
+    let mut keys = ItemKeys::with_capacity(decoded.items.len());
+    let mut items: Vec<PlanItem> = Vec::with_capacity(decoded.items.len());
+    for item in &decoded.items {
+        // The item's deterministic id, once: its key and every destination's ids derive from it.
+        let id = crate::ids::item_uuid(item);
+        let key = keys.next(id);
+        let mut verdicts = Vec::with_capacity(destinations.len());
+        for ((batch, column), name) in batchers.iter_mut().zip(&mut columns).zip(&names) {
+            let Some(decision) = column.next() else { continue };
             let outcome = match decision.verdict {
                 Verdict::Skip => Ok(()),
-                Verdict::Upsert | Verdict::Remove => batch.add(item, id, &decision, &entry.key, now),
+                Verdict::Upsert | Verdict::Remove => batch.add(item, id, &decision, &key, now),
             };
-            entry.verdicts.push(match outcome {
+            verdicts.push(match outcome {
                 Ok(()) => VerdictEntry {
-                    destination: destination.name.clone(),
+                    destination: Arc::clone(name),
                     verdict: decision.verdict,
-                    reason: decision.reason.map(|r| r.as_str().to_owned()),
+                    reason: decision.reason.map(Reason::as_str),
                     message: decision.message,
                 },
                 Err(message) => VerdictEntry {
-                    destination: destination.name.clone(),
+                    destination: Arc::clone(name),
                     verdict: Verdict::Skip,
-                    reason: Some("invalid_value".to_owned()),
+                    reason: Some("invalid_value"),
                     message: Some(message),
                 },
             });
         }
-        requests.extend(batch.finish());
+        items.push(PlanItem {
+            key,
+            format: item.format,
+            source_id: item.source.id.as_deref().map(str::to_owned),
+            observable: item.observable.as_ref().map(|o| ObservableRef { kind: o.kind, value: o.value.clone() }),
+            verdicts,
+        });
     }
+    let requests = batchers.into_iter().flat_map(Batcher::finish).collect();
     Ok(Plan { items, requests, errors: decoded.errors })
 }
 
-/// Keys: the item's deterministic id ([`crate::ids::item_uuid`]), with `#n` for repeats of the same
-/// (source, observable).
-fn item_keys(ids: &[Uuid]) -> Vec<String> {
-    let mut seen: crate::fasthash::FastMap<Uuid, usize> =
-        crate::fasthash::FastMap::with_capacity_and_hasher(ids.len(), crate::fasthash::FastBuild::default());
-    ids.iter()
-        .map(|id| {
-            let base = id.hyphenated();
-            let n = seen.entry(*id).or_insert(0);
-            *n += 1;
-            if *n == 1 { base } else { format!("{base}#{n}") }
-        })
-        .collect()
+/// Item keys: the item's deterministic id ([`crate::ids::item_uuid`]), with `#n` for repeats of
+/// the same (source, observable).
+struct ItemKeys {
+    seen: crate::fasthash::FastMap<Uuid, usize>,
+}
+
+impl ItemKeys {
+    fn with_capacity(n: usize) -> Self {
+        Self { seen: crate::fasthash::FastMap::with_capacity_and_hasher(n, crate::fasthash::FastBuild::default()) }
+    }
+
+    fn next(&mut self, id: Uuid) -> String {
+        let base = id.hyphenated();
+        let n = self.seen.entry(id).or_insert(0);
+        *n += 1;
+        if *n == 1 { base } else { format!("{base}#{n}") }
+    }
 }
 
 /// JSON bodies of at most `max` objects each, `<prefix>object,object,…]}`: every object is
@@ -423,18 +443,26 @@ struct Bodies {
     max: usize,
     texts: Vec<Vec<u8>>,
     count: usize,
+    /// The capacity of the first body: room for the objects the payload can fill it with.
+    first: usize,
 }
 
+/// Bytes to reserve per object for a payload's first body (a mapped object is typically 200–900
+/// bytes): a body grown by doubling would copy itself several times.
+const OBJECT_BYTES_GUESS: usize = 768;
+
 impl Bodies {
-    fn new(prefix: String, max: usize) -> Self {
-        Self { prefix, max, texts: Vec::new(), count: 0 }
+    /// Bodies of at most `max` objects each, for a payload of `items` items.
+    fn new(prefix: String, max: usize, items: usize) -> Self {
+        let first = prefix.len() + OBJECT_BYTES_GUESS * items.clamp(1, max);
+        Self { prefix, max, texts: Vec::new(), count: 0, first }
     }
 
     /// Appends `object` to the open batch, opening one when it is full.
     fn push(&mut self, object: &dyn WriteJson) {
         if self.count.is_multiple_of(self.max) {
             // The previous body's size is the best guess of the next one's.
-            let capacity = self.texts.last().map_or(16 * 1024, Vec::len);
+            let capacity = self.texts.last().map_or(self.first, Vec::len);
             let mut body = Vec::with_capacity(capacity);
             body.extend_from_slice(self.prefix.as_bytes());
             self.texts.push(body);
@@ -505,7 +533,8 @@ struct Batcher<'c> {
 }
 
 impl<'c> Batcher<'c> {
-    fn new(destination: &'c Destination) -> Self {
+    /// A batcher for `destination`, for a payload of `items` items.
+    fn new(destination: &'c Destination, items: usize) -> Self {
         let prefix = match &destination.settings {
             Settings::Sentinel(s) => {
                 let (_, key) = sentinel_upload_url(s, "");
@@ -522,9 +551,10 @@ impl<'c> Batcher<'c> {
         };
         Self {
             destination,
-            upserts: Bodies::new(prefix, max),
+            upserts: Bodies::new(prefix, max, items),
             upsert_keys: Vec::new(),
-            removals: Bodies::new("{\"value\":[".to_owned(), GRAPH_BATCH),
+            // Removals are rarer than upserts: a small first body.
+            removals: Bodies::new("{\"value\":[".to_owned(), GRAPH_BATCH, 1),
             removal_keys: Vec::new(),
             lookups: Vec::new(),
             stix_keys: Vec::new(),

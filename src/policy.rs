@@ -344,6 +344,39 @@ fn owner_rank(item: &Indicator<'_>, owners: &[String]) -> Option<usize> {
 /// the Defender quota. Returns one decision per item, in item order.
 pub fn decide_all(items: &[Indicator<'_>], destination: &Destination, now: Timestamp, facts: Facts) -> Vec<Decision> {
     let mut decisions: Vec<Decision> = items.iter().map(|item| decide(item, destination, now)).collect();
+    settle(items, &observable_groups(items), destination, facts, &mut decisions);
+    decisions
+}
+
+/// For each item, the number of its observable among the payload's distinct observables (equal
+/// type, hash algorithm and value: the same number), or `u32::MAX` for an item without one. The
+/// duplicate check of [`settle`] compares these numbers, so a plan hashes each value once, not
+/// once per destination.
+pub(crate) fn observable_groups(items: &[Indicator<'_>]) -> Vec<u32> {
+    let mut numbers: crate::fasthash::FastMap<(ObservableType, Option<HashAlgorithm>, &str), u32> =
+        crate::fasthash::FastMap::with_capacity_and_hasher(items.len(), crate::fasthash::FastBuild::default());
+    items
+        .iter()
+        .map(|item| match &item.observable {
+            Some(o) => {
+                let next = u32::try_from(numbers.len()).unwrap_or(u32::MAX);
+                *numbers.entry((o.kind, o.algorithm, o.value.as_str())).or_insert(next)
+            }
+            None => u32::MAX,
+        })
+        .collect()
+}
+
+/// The payload-wide rules, after [`decide`] judged each item at `destination`: duplicates (same
+/// observable group and verdict: the one of highest priority stays) and the Defender quota.
+/// `groups` is [`observable_groups`] of `items`.
+pub(crate) fn settle(
+    items: &[Indicator<'_>],
+    groups: &[u32],
+    destination: &Destination,
+    facts: Facts,
+    decisions: &mut [Decision],
+) {
     let policy = &destination.policy;
     // Priority: owner rank (lower first), then score (higher first), then payload order.
     let priority = |i: usize| {
@@ -354,24 +387,37 @@ pub fn decide_all(items: &[Indicator<'_>], destination: &Destination, now: Times
     };
     if policy.dedup {
         // Keys computed once (owner ranks compare strings), then one unstable sort of plain integer
-        // tuples: `i` ends every key, so no two are equal and the order is the stable one.
+        // tuples: `i` ends every key, so no two are equal and the order is the stable one. Only
+        // the items whose observable appears more than once need sorting at all.
+        let mut count = vec![0u8; groups.len()];
+        for &g in groups {
+            if let Some(c) = usize::try_from(g).ok().and_then(|g| count.get_mut(g)) {
+                *c = c.saturating_add(1);
+            }
+        }
+        let repeated = |i: usize| {
+            groups.get(i).and_then(|&g| usize::try_from(g).ok()).and_then(|g| count.get(g)).is_some_and(|&c| c > 1)
+        };
         let mut order: Vec<(i64, i64, usize)> = (0..items.len())
-            .filter(|&i| is_out(&decisions, i))
+            .filter(|&i| repeated(i) && is_out(decisions, i))
             .map(|i| {
                 let (rank, score, i) = priority(i);
                 (i64::try_from(rank).unwrap_or(i64::MAX), i64::from(score), i)
             })
             .collect();
         order.sort_unstable();
-        let mut seen: crate::fasthash::FastSet<(ObservableType, Option<HashAlgorithm>, &str, Verdict)> =
-            crate::fasthash::FastSet::with_capacity_and_hasher(order.len(), crate::fasthash::FastBuild::default());
+        // Per group, which verdicts have been kept: bit 0 upsert, bit 1 remove.
+        let mut kept = vec![0u8; groups.len()];
         for (_, _, i) in order {
             let (Some(item), Some(verdict)) = (items.get(i), decisions.get(i).map(|d| d.verdict)) else { continue };
             let Some(o) = &item.observable else { continue };
-            let key = (o.kind, o.algorithm, o.value.as_str(), verdict);
-            if !seen.insert(key)
-                && let Some(d) = decisions.get_mut(i)
-            {
+            let bit = if verdict == Verdict::Remove { 2 } else { 1 };
+            let Some(seen) = groups.get(i).and_then(|&g| usize::try_from(g).ok()).and_then(|g| kept.get_mut(g)) else {
+                continue;
+            };
+            if *seen & bit == 0 {
+                *seen |= bit;
+            } else if let Some(d) = decisions.get_mut(i) {
                 *d = Decision::skip(
                     Reason::Duplicate,
                     format!("`{}` appears earlier in the payload with higher priority", o.value),
@@ -407,7 +453,6 @@ pub fn decide_all(items: &[Indicator<'_>], destination: &Destination, now: Times
             }
         }
     }
-    decisions
 }
 
 fn is_out(decisions: &[Decision], i: usize) -> bool {

@@ -94,13 +94,13 @@ fn every_item_has_one_verdict_per_destination_and_requests_carry_only_what_goes_
         keys.dedup();
         assert_eq!(keys.len(), plan.items.len(), "item keys are unique");
         for item in &plan.items {
-            let names: Vec<&str> = item.verdicts.iter().map(|v| v.destination.as_str()).collect();
+            let names: Vec<&str> = item.verdicts.iter().map(|v| &*v.destination).collect();
             assert_eq!(names, ["sentinel", "defender", "graph"], "{}", input.display());
             for v in &item.verdicts {
                 let carried = plan
                     .requests
                     .iter()
-                    .filter(|r| r.destination == v.destination && r.items.contains(&item.key))
+                    .filter(|r| *r.destination == *v.destination && r.items.contains(&item.key))
                     .count();
                 let expected = usize::from(v.verdict != ti_relay::policy::Verdict::Skip);
                 assert_eq!(carried, expected, "{} {} at {}: {v:?}", input.display(), item.key, v.destination);
@@ -264,7 +264,7 @@ mod properties {
             for item in &plan.items {
                 prop_assert_eq!(item.verdicts.len(), 3);
                 for v in &item.verdicts {
-                    let carried = plan.requests.iter().filter(|r| r.destination == v.destination && r.items.contains(&item.key)).count();
+                    let carried = plan.requests.iter().filter(|r| *r.destination == *v.destination && r.items.contains(&item.key)).count();
                     prop_assert_eq!(carried, usize::from(v.verdict != Verdict::Skip));
                 }
             }

@@ -114,18 +114,18 @@ pub struct DefenderIndicator<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<&'static str>,
     /// The destination's application name (applied by Defender on create only).
-    pub application: String,
+    pub application: &'a str,
     /// Whether a match raises an alert (`true` with `Audit`).
     pub generate_alert: bool,
     /// The device groups the indicator applies to (absent: all).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rbac_group_names: Option<Vec<String>>,
+    pub rbac_group_names: Option<&'a [String]>,
     /// The custom notification URL (URL indicators with `Block` / `Warn`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub educate_url: Option<String>,
+    pub educate_url: Option<&'a str>,
     /// Recommended actions shown with the alert.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub recommended_actions: Option<String>,
+    pub recommended_actions: Option<&'a str>,
     /// The relay's deterministic correlation id ([`external_id`]).
     pub external_id: String,
 }
@@ -141,13 +141,13 @@ impl WriteJson for DefenderIndicator<'_> {
             .str("description", &self.description)
             .opt_time("expirationTime", self.expiration_time)
             .opt_str("severity", self.severity)
-            .str("application", &self.application)
+            .str("application", self.application)
             .bool("generateAlert", self.generate_alert);
         if let Some(groups) = &self.rbac_group_names {
             o.strs("rbacGroupNames", groups, false);
         }
-        o.opt_str("educateUrl", self.educate_url.as_deref())
-            .opt_str("recommendedActions", self.recommended_actions.as_deref())
+        o.opt_str("educateUrl", self.educate_url)
+            .opt_str("recommendedActions", self.recommended_actions)
             .str("externalId", &self.external_id)
             .close();
     }
@@ -159,7 +159,7 @@ impl WriteJson for DefenderIndicator<'_> {
 pub fn map<'a>(
     item: &'a Indicator<'a>,
     decision: &Decision,
-    destination: &Destination,
+    destination: &'a Destination,
 ) -> Result<DefenderIndicator<'a>, String> {
     map_with_id(item, crate::ids::item_uuid(item), decision, destination)
 }
@@ -170,7 +170,7 @@ pub(crate) fn map_with_id<'a>(
     item: &'a Indicator<'a>,
     id: crate::ids::Uuid,
     decision: &Decision,
-    destination: &Destination,
+    destination: &'a Destination,
 ) -> Result<DefenderIndicator<'a>, String> {
     let Settings::Defender(settings) = &destination.settings else {
         return Err(format!("destination `{}` is not a Defender destination", destination.name));
@@ -191,7 +191,7 @@ pub(crate) fn map_with_id<'a>(
     };
     let educate_url = settings
         .educate_url
-        .clone()
+        .as_deref()
         .filter(|_| indicator_type == "Url" && matches!(action, IndicatorAction::Block | IndicatorAction::Warn));
     Ok(DefenderIndicator {
         indicator_value,
@@ -201,11 +201,11 @@ pub(crate) fn map_with_id<'a>(
         description: description(item, value),
         expiration_time: decision.expires,
         severity,
-        application: settings.application.clone(),
+        application: &settings.application,
         generate_alert: decision.generate_alert || action == IndicatorAction::Audit,
-        rbac_group_names: (!settings.rbac_group_names.is_empty()).then(|| settings.rbac_group_names.clone()),
+        rbac_group_names: (!settings.rbac_group_names.is_empty()).then_some(settings.rbac_group_names.as_slice()),
         educate_url,
-        recommended_actions: settings.recommended_actions.clone().filter(|r| !r.trim().is_empty()),
+        recommended_actions: settings.recommended_actions.as_deref().filter(|r| !r.trim().is_empty()),
         external_id: id.hyphenated(),
     })
 }
