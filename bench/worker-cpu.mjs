@@ -12,6 +12,7 @@
 
 import { readFileSync, existsSync } from "node:fs";
 
+import { messageText } from "../worker/cloudflare/messages.mjs";
 import { createApp } from "../worker/http/app.mjs";
 import { createDelivery, silentLogger } from "../worker/lib/index.mjs";
 import { loadPkg } from "../worker/node/host.mjs";
@@ -69,8 +70,8 @@ const app = createApp({
   log: silentLogger(),
 });
 
-// Queue mode: the webhook plans and enqueues (each request serialised into a message, as the Worker
-// does); the sending and interpreting happen later, in the queue consumer's own invocation.
+// Queue mode: the webhook plans and enqueues (each request made into a message by the Worker's own
+// messageText); the sending and interpreting happen later, in the queue consumer's own invocation.
 const queuedApp = createApp({
   relay: () => ({ relay }),
   webhookSecrets: async () => ({ bearerToken: "bench" }),
@@ -78,7 +79,7 @@ const queuedApp = createApp({
   seenBefore: async () => false,
   enqueue: async (requests) => {
     let bytes = 0;
-    for (const r of requests) bytes += JSON.stringify({ v: 1, request: r, replays: 0 }).length;
+    for (const r of requests) bytes += messageText(r, 0).length;
     return bytes > 0 ? requests.length : 0;
   },
   version: pkg.version(),

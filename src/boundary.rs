@@ -40,7 +40,7 @@ extern "C" {
     pub type DecodeOptionsJs;
     #[wasm_bindgen(typescript_type = "ParsePatternOptions | undefined")]
     pub type ParsePatternOptionsJs;
-    #[wasm_bindgen(typescript_type = "string | unknown")]
+    #[wasm_bindgen(typescript_type = "string | Uint8Array | unknown")]
     pub type PayloadJs;
     #[wasm_bindgen(typescript_type = "RelayConfig | string")]
     pub type ConfigJs;
@@ -498,10 +498,22 @@ impl Relay {
     }
 }
 
-/// The payload as JSON text: a string as is; anything else through `JSON.stringify`.
+/// The payload as JSON text: a string as is, a `Uint8Array` as UTF-8 bytes, anything else through
+/// `JSON.stringify`.
 fn payload_text(payload: &JsValue) -> Result<String, JsValue> {
     if let Some(text) = js_text(payload) {
         return Ok(text);
+    }
+    // The raw bytes of a request body (a `Uint8Array`): one copy into wasm memory, no UTF-16 round
+    // trip through a JS string.
+    if let Some(bytes) = payload.dyn_ref::<js_sys::Uint8Array>() {
+        return String::from_utf8(bytes.to_vec()).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            throwable(&Error::new(
+                Code::Json,
+                format!("the payload is not valid UTF-8 (at byte {at}): expected JSON text in UTF-8"),
+            ))
+        });
     }
     if payload.is_undefined() || payload.is_null() {
         return Err(throwable(&Error::new(Code::Shape, "missing payload: expected JSON text or a parsed JSON value")));

@@ -276,3 +276,19 @@ test("plan: payload text crosses into wasm intact (non-ASCII, astral, lone surro
     assert.equal(Object.values(JSON.parse(request.body)).find(Array.isArray)[0].name, want, JSON.stringify(name));
   }
 });
+
+test("plan: a body's raw bytes (Uint8Array) plan exactly as its text; bytes that are not UTF-8 throw code json", () => {
+  const relay = new pkg.Relay(config);
+  for (const name of ["threatconnect_v3.json", "stix_bundle.json", "opencti_create.json"]) {
+    const text = fixture(name);
+    assert.deepEqual(relay.plan(new TextEncoder().encode(text), { now }), relay.plan(text, { now }), name);
+  }
+  let err;
+  try {
+    relay.plan(new Uint8Array([0x5b, 0x22, 0x61, 0xff, 0x22, 0x5d]), { now });
+  } catch (e) {
+    err = e;
+  }
+  assert.equal(err.code, "json");
+  assert.equal(err.message, "the payload is not valid UTF-8 (at byte 3): expected JSON text in UTF-8");
+});

@@ -16,6 +16,7 @@ import { initSync, Relay, version } from "../../pkg/ti_relay.js";
 
 import { createApp } from "../http/app.mjs";
 import { block, createDelivery, createLogger, release, reserve, settle } from "../lib/index.mjs";
+import { messageBody, messageText } from "./messages.mjs";
 
 initSync({ module: wasmModule });
 
@@ -132,8 +133,8 @@ function deadline(env) {
 
 /**
  * Splits requests that would not fit in a queue message, then sends them in batches. A message is
- * the JSON text of `{v, request, replays}` (content type `text`): serialised once, here, where its
- * size is needed anyway.
+ * the text of {@link messageText} (content type `text`): made once, here, where its size is needed
+ * anyway.
  */
 async function enqueueRequests(env, relay, requests, replays = 0) {
   const messages = [];
@@ -167,15 +168,6 @@ async function sendInBatches(queue, messages) {
     bytes += m.size;
   }
   if (batch.length > 0) await queue.sendBatch(batch);
-}
-
-function messageText(request, replays) {
-  return JSON.stringify({ v: 1, request, replays });
-}
-
-/** A delivery message's content (text, or an object from an older version of this Worker). */
-function messageBody(message) {
-  return typeof message.body === "string" ? JSON.parse(message.body) : message.body;
 }
 
 /** The UTF-8 size of `text`, without encoding it when it cannot matter. */

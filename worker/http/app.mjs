@@ -113,30 +113,26 @@ export function createApp(host) {
       return error(401, "unauthorized", "replayed request: this signature was already accepted; sign each delivery with a fresh timestamp");
     }
     const format = url.searchParams.get("format") ?? undefined;
-    let text;
-    try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(body);
-    } catch {
-      return error(400, "json", "the body is not valid UTF-8: expected a JSON document");
-    }
-    return then(relay, text, format);
+    // The raw bytes go to the core as they are (it checks the UTF-8): no decode into a JS string
+    // and encode back into wasm memory.
+    return then(relay, body, format);
   }
 
   function tooLarge(bytes) {
     return error(413, "too_large", `the body is ${bytes} bytes, the limit is ${maxBodyBytes}: split it, or use the CLI for backfills`);
   }
 
-  /** The core's plan, or a 4xx Response for input the core refused. */
-  function plan(relay, text, format) {
+  /** The core's plan of the body's bytes (it throws what a 4xx says for input it refuses). */
+  function plan(relay, body, format) {
     const facts = { now: new Date(host.wallClockMs()).toISOString() };
     if (format !== undefined) facts.format = format;
-    return relay.plan(text, facts);
+    return relay.plan(body, facts);
   }
 
-  async function events(relay, text, format) {
+  async function events(relay, body, format) {
     let planned;
     try {
-      planned = plan(relay, text, format);
+      planned = plan(relay, body, format);
     } catch (e) {
       return coreError(e);
     }

@@ -27,7 +27,9 @@ function workerModules() {
       modules.push({ type, path: url.pathname, contents: type === "CompiledWasm" ? readFileSync(url) : readFileSync(url, "utf8") });
     }
   };
+  // index.mjs first: Miniflare takes the first module as the entry point.
   add("worker/cloudflare/", (n) => n === "index.mjs", "ESModule");
+  add("worker/cloudflare/", (n) => n.endsWith(".mjs") && n !== "index.mjs", "ESModule");
   add("worker/http/", (n) => n.endsWith(".mjs"), "ESModule");
   add("worker/lib/", (n) => n.endsWith(".mjs"), "ESModule");
   add("pkg/", (n) => n === "ti_relay.js", "ESModule");
