@@ -364,9 +364,19 @@ export interface PlannedRequest {
 }
 
 export interface Plan {
+  /** Absent when `options.itemsJson` asked for `items_json` instead. */
   items: PlanItem[];
+  /** With `options.itemsJson: true`: the JSON text of the `items` array (`items` is then absent). */
+  items_json?: string;
   requests: PlannedRequest[];
   errors: ItemError[];
+}
+
+/** The third argument of `relay.plan`. Unknown keys throw with `code: "options"`. */
+export interface PlanOptions {
+  /** Return the items as the JSON text of their array (`items_json`) instead of objects (`items`):
+   * for a host that only writes them into a response. Default false. */
+  itemsJson?: boolean;
 }
 
 export type Outcome =

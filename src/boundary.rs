@@ -50,6 +50,8 @@ extern "C" {
     pub type EffectiveConfigJs;
     #[wasm_bindgen(typescript_type = "PlanFacts")]
     pub type FactsJs;
+    #[wasm_bindgen(typescript_type = "PlanOptions | undefined")]
+    pub type PlanOptionsJs;
     #[wasm_bindgen(typescript_type = "Plan")]
     pub type PlanJs;
     #[wasm_bindgen(typescript_type = "Interpretation")]
@@ -147,19 +149,26 @@ impl Relay {
     /// `facts.now` (RFC 3339) is required; `facts.defenderActive` is the tenant's active-indicator
     /// count (a number for every Defender destination, or `{name: count}`); `facts.format` forces
     /// the input format as `decode`'s `options.format` does.
-    pub fn plan(&self, payload: PayloadJs, facts: FactsJs) -> Result<PlanJs, JsValue> {
+    ///
+    /// `options.itemsJson: true` returns the items as the JSON text of their array, under
+    /// `items_json`, instead of as `items`: for a host that only writes them into a response (the
+    /// webhook's answer), which saves parsing them into objects and serialising them again.
+    pub fn plan(&self, payload: PayloadJs, facts: FactsJs, options: Option<PlanOptionsJs>) -> Result<PlanJs, JsValue> {
         let text = payload_text(&payload)?;
         let facts = plan_facts(facts.unchecked_into())?;
+        let items_json = plan_options(options.map(JsCast::unchecked_into))?;
         let mut plan = crate::plan::plan(&self.config, &text, &facts).map_err(|e| throwable(&e))?;
         // The bodies (most of the plan's bytes, JSON text themselves) go to JS as strings of their
         // own: escaping them into the plan's JSON and parsing them back out costs more than the
         // rest of the boundary. `body: null` keeps each one's place among the request's keys.
         let bodies: Vec<Option<String>> = plan.requests.iter_mut().map(|r| r.body.take()).collect();
-        let text = plan
-            .to_json()
+        let text = if items_json { plan.to_json_without_items() } else { plan.to_json() }
             .map_err(|e| throwable(&Error::new(Code::Json, format!("cannot serialise the result: {e}"))))?;
         let js = JSON::parse(&text)?;
         set_bodies(&js, "requests", &bodies)?;
+        if items_json {
+            Reflect::set(&js, &JsValue::from_str("items_json"), &JsValue::from_str(&plan.items_json()))?;
+        }
         Ok(js.unchecked_into())
     }
 
@@ -279,6 +288,14 @@ fn request_from_js(request: &JsValue) -> Result<crate::plan::Request, JsValue> {
     serde_json::from_str(&text).map_err(|e| {
         throwable(&Error::new(Code::Options, format!("expected a request object from `plan`: {e}")).at_path("request"))
     })
+}
+
+/// `relay.plan`'s options: whether the items come back as JSON text (`itemsJson`).
+fn plan_options(options: Option<JsValue>) -> Result<bool, JsValue> {
+    let Some(value) = options_value(options)? else { return Ok(false) };
+    let obj = Obj::new(&value, "options").map_err(|e| throwable(&options_error(e)))?;
+    check_keys(&obj, &["itemsJson"])?;
+    Ok(obj.bool("itemsJson").map_err(|e| throwable(&options_error(e)))?.unwrap_or(false))
 }
 
 fn plan_facts(facts: JsValue) -> Result<crate::plan::PlanFacts, JsValue> {

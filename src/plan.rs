@@ -191,15 +191,41 @@ impl Plan {
     /// The plan as JSON text: exactly `serde_json::to_string(self)`, with the items (most of a
     /// plan's text once the bodies are taken out) written by hand ([`WriteJson`]).
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
-        let mut out = Vec::with_capacity(400 * self.items.len() + 1024);
-        out.extend_from_slice(b"{\"items\":[");
+        self.json(true)
+    }
+
+    /// [`Plan::to_json`] without the items: `{"requests":…,"errors":…}`.
+    pub fn to_json_without_items(&self) -> Result<String, serde_json::Error> {
+        self.json(false)
+    }
+
+    /// The JSON text of the items alone, `[…]`, as [`Plan::to_json`] writes them.
+    pub fn items_json(&self) -> String {
+        let mut out = Vec::with_capacity(400 * self.items.len() + 2);
+        self.write_items(&mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    fn write_items(&self, out: &mut Vec<u8>) {
+        out.push(b'[');
         for (i, item) in self.items.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            item.write_json(&mut out);
+            item.write_json(out);
         }
-        out.extend_from_slice(b"],\"requests\":");
+        out.push(b']');
+    }
+
+    fn json(&self, items: bool) -> Result<String, serde_json::Error> {
+        let mut out = Vec::with_capacity(if items { 400 * self.items.len() } else { 0 } + 1024);
+        if items {
+            out.extend_from_slice(b"{\"items\":");
+            self.write_items(&mut out);
+            out.extend_from_slice(b",\"requests\":");
+        } else {
+            out.extend_from_slice(b"{\"requests\":");
+        }
         serde_json::to_writer(&mut out, &self.requests)?;
         out.extend_from_slice(b",\"errors\":");
         serde_json::to_writer(&mut out, &self.errors)?;

@@ -601,6 +601,14 @@ fn plan_json_is_what_serde_json_writes() {
                 request.body = None;
             }
             assert_eq!(plan.to_json().unwrap(), serde_json::to_string(&plan).unwrap());
+            // The parts the boundary hands over separately.
+            assert_eq!(plan.items_json(), serde_json::to_string(&plan.items).unwrap());
+            let rest = format!(
+                r#"{{"requests":{},"errors":{}}}"#,
+                serde_json::to_string(&plan.requests).unwrap(),
+                serde_json::to_string(&plan.errors).unwrap()
+            );
+            assert_eq!(plan.to_json_without_items().unwrap(), rest);
             checked += plan.items.len();
             seen[0] |= plan.items.iter().any(|i| i.observable.is_none());
             seen[1] |= plan.items.iter().any(|i| i.source_id.is_none());

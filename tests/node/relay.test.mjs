@@ -292,3 +292,25 @@ test("plan: a body's raw bytes (Uint8Array) plan exactly as its text; bytes that
   assert.equal(err.code, "json");
   assert.equal(err.message, "the payload is not valid UTF-8 (at byte 3): expected JSON text in UTF-8");
 });
+
+test("plan: options.itemsJson hands the items over as the JSON text of their array; unknown options throw", () => {
+  const relay = new pkg.Relay(config);
+  for (const name of ["threatconnect_v3.json", "stix_bundle.json", "opencti_create.json"]) {
+    const whole = relay.plan(fixture(name), { now });
+    const split = relay.plan(fixture(name), { now }, { itemsJson: true });
+    assert.equal(typeof split.items_json, "string");
+    assert.equal(split.items, undefined);
+    assert.equal(split.items_json, JSON.stringify(whole.items), name);
+    const { items, ...rest } = whole;
+    assert.deepEqual({ ...split, items_json: undefined }, { ...rest, items_json: undefined }, name);
+  }
+  assert.deepEqual(relay.plan("[]", { now }, { itemsJson: false }), relay.plan("[]", { now }));
+  let err;
+  try {
+    relay.plan("[]", { now }, { itemsJSON: true });
+  } catch (e) {
+    err = e;
+  }
+  assert.equal(err.code, "options");
+  assert.match(err.message, /unknown option `itemsJSON`: expected one of `itemsJson`/);
+});

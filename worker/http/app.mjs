@@ -123,33 +123,38 @@ export function createApp(host) {
   }
 
   /** The core's plan of the body's bytes (it throws what a 4xx says for input it refuses). */
-  function plan(relay, body, format) {
+  function plan(relay, body, format, options) {
     const facts = { now: new Date(host.wallClockMs()).toISOString() };
     if (format !== undefined) facts.format = format;
-    return relay.plan(body, facts);
+    return relay.plan(body, facts, options);
   }
 
   async function events(relay, body, format) {
+    // Unless delivery is inline (where each verdict gets its outcome), the items only go into the
+    // answer: the core hands them over as JSON text, spliced in as they are.
+    const itemsJson = Boolean(host.enqueue) || !host.deliver;
     let planned;
     try {
-      planned = plan(relay, body, format);
+      planned = plan(relay, body, format, itemsJson ? { itemsJson } : undefined);
     } catch (e) {
       return coreError(e);
     }
     const toSend = planned.requests.filter((r) => !r.dry_run);
-    const summary = {
-      items: planned.items.map((item) => ({ ...item })),
-      errors: planned.errors,
-      requests: planned.requests.length,
-    };
-    if (host.enqueue && toSend.length > 0) {
-      const messages = await host.enqueue(toSend);
-      host.log.info("events queued", { items: planned.items.length, requests: toSend.length, messages });
-      return json(202, { delivery: "queued", queued_requests: toSend.length, ...summary });
+    if (itemsJson) {
+      let delivery = toSend.length === 0 ? "nothing_to_send" : "none";
+      let head = "";
+      if (host.enqueue && toSend.length > 0) {
+        const messages = await host.enqueue(toSend);
+        host.log.info("events queued", { requests: toSend.length, messages });
+        delivery = "queued";
+        head = `,"queued_requests":${toSend.length}`;
+      }
+      // Exactly JSON.stringify({delivery, queued_requests?, items, errors, requests}).
+      const text = `{"delivery":${JSON.stringify(delivery)}${head},"items":${planned.items_json},"errors":${JSON.stringify(planned.errors)},"requests":${planned.requests.length}}`;
+      return jsonText(delivery === "queued" ? 202 : 200, text);
     }
-    if (toSend.length === 0 || !host.deliver) {
-      return json(200, { delivery: toSend.length === 0 ? "nothing_to_send" : "none", ...summary });
-    }
+    const summary = { items: planned.items, errors: planned.errors, requests: planned.requests.length };
+    if (toSend.length === 0) return json(200, { delivery: "nothing_to_send", ...summary });
     const report = await host.deliver(toSend);
     const outcomes = new Map(report.items.map((o) => [`${o.destination}\u0000${o.key}`, o]));
     for (const item of summary.items) {
@@ -177,7 +182,12 @@ export function coreError(e) {
 }
 
 export function json(status, value, headers = {}) {
-  return new Response(JSON.stringify(value), {
+  return jsonText(status, JSON.stringify(value), headers);
+}
+
+/** A JSON response whose text is already written. */
+function jsonText(status, text, headers = {}) {
+  return new Response(text, {
     status,
     headers: { "content-type": "application/json; charset=utf-8", ...headers },
   });
