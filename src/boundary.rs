@@ -271,16 +271,27 @@ fn set_bodies(js: &JsValue, list: &str, bodies: &[Option<String>]) -> Result<(),
     Ok(())
 }
 
-/// A request object from `plan` (or a follow-up, `resend`, `retain`), through JSON.
 /// [`request_from_js`] without the body (read as `null`): a shallow copy with `body: null`.
 fn request_without_body(request: &JsValue) -> Result<crate::plan::Request, JsValue> {
-    let Some(object) = request.dyn_ref::<js_sys::Object>() else { return request_from_js(request) };
+    let Some(object) = request.dyn_ref::<js_sys::Object>() else { return request_json(request) };
     let copy = js_sys::Object::assign(&js_sys::Object::new(), object);
     let _ = Reflect::set(&copy, &JsValue::from_str("body"), &JsValue::NULL);
-    request_from_js(&copy)
+    request_json(&copy)
 }
 
+/// A request object from `plan` (or a follow-up, `resend`, `retain`). Its body (JSON text, up to
+/// ~100 KB) crosses as a string of its own: escaped into the request's JSON and parsed back out, it
+/// cost more than the interpretation itself.
 fn request_from_js(request: &JsValue) -> Result<crate::plan::Request, JsValue> {
+    let body = Reflect::get(request, &JsValue::from_str("body")).ok().and_then(|b| js_text(&b));
+    let Some(body) = body else { return request_json(request) };
+    let mut parsed = request_without_body(request)?;
+    parsed.body = Some(body);
+    Ok(parsed)
+}
+
+/// A request object through its JSON text.
+fn request_json(request: &JsValue) -> Result<crate::plan::Request, JsValue> {
     let text = JSON::stringify(request)
         .ok()
         .and_then(|s| js_text(&s))
@@ -360,6 +371,17 @@ type ResponseParts = (u16, Vec<(String, String)>, String);
 
 /// `{status, headers, body}`: headers as an object or as `[name, value]` pairs; body as text.
 fn response_parts(response: JsValue) -> Result<ResponseParts, JsValue> {
+    // The body (an API's answer: ~30 KB for an import, MBs for a listing) crosses as a string of its
+    // own, not escaped into the response's JSON and parsed back out; the rest goes through JSON.
+    let body_text = Reflect::get(&response, &JsValue::from_str("body")).ok().and_then(|b| js_text(&b));
+    let response = match (&body_text, response.dyn_ref::<js_sys::Object>()) {
+        (Some(_), Some(object)) => {
+            let copy = js_sys::Object::assign(&js_sys::Object::new(), object);
+            let _ = Reflect::delete_property(&copy, &JsValue::from_str("body"));
+            copy.into()
+        }
+        _ => response,
+    };
     let value = options_value(Some(response))?
         .ok_or_else(|| throwable(&Error::new(Code::Options, "missing response: expected `{status, headers, body}`")))?;
     let obj = Obj::new(&value, "response").map_err(|e| throwable(&options_error(e)))?;
@@ -400,7 +422,10 @@ fn response_parts(response: JsValue) -> Result<ResponseParts, JsValue> {
             ));
         }
     }
-    let body = obj.str("body").map_err(|e| throwable(&options_error(e)))?.unwrap_or_default().to_owned();
+    let body = match body_text {
+        Some(body) => body,
+        None => obj.str("body").map_err(|e| throwable(&options_error(e)))?.unwrap_or_default().to_owned(),
+    };
     Ok((status as u16, headers, body))
 }
 
