@@ -78,6 +78,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use serde::Serialize;
 
 use crate::config::{DefenderSettings, Destination, IndicatorAction, Settings, Severity};
+use crate::destinations::trimmed;
 use crate::destinations::write::{Object, WriteJson};
 use crate::interpret::defender::DefenderIndicatorSummary;
 use crate::model::{Format, HashAlgorithm, Indicator, Observable, ObservableType};
@@ -494,7 +495,7 @@ fn check_hex(value: &str, algorithm: Option<HashAlgorithm>) -> Result<(), String
 }
 
 fn title<'a>(item: &'a Indicator<'a>, kind: ObservableType, value: &str) -> Cow<'a, str> {
-    let title = match item.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+    let title = match item.name.as_deref().map(trimmed).filter(|n| !n.is_empty()) {
         Some(name) => Cow::Borrowed(name),
         None => Cow::Owned(format!("{kind} {value}")),
     };
@@ -520,7 +521,7 @@ fn description<'a>(item: &'a Indicator<'a>, value: &str) -> Cow<'a, str> {
 }
 
 fn present(text: Option<&str>) -> Option<&str> {
-    text.map(str::trim).filter(|t| !t.is_empty())
+    text.map(trimmed).filter(|t| !t.is_empty())
 }
 
 fn clip(text: Cow<'_, str>, max: usize) -> Cow<'_, str> {

@@ -66,6 +66,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use crate::config::{Destination, IndicatorAction, Settings, Severity, TargetProduct};
+use crate::destinations::trimmed;
 use crate::destinations::write::{Object, WriteJson};
 use crate::model::{Format, HashAlgorithm, Indicator, ObservableType, Tlp};
 use crate::policy::{Decision, Verdict};
@@ -402,7 +403,7 @@ fn threat_type(item: &Indicator<'_>) -> &'static str {
     item.labels
         .iter()
         .find_map(|label| {
-            let label = label.trim();
+            let label = trimmed(label);
             THREAT_TYPES.into_iter().find(|t| t.eq_ignore_ascii_case(label))
         })
         .unwrap_or("WatchList")
@@ -469,20 +470,22 @@ fn severity(item: &Indicator<'_>, decision: &Decision) -> Option<u8> {
 fn kill_chain(item: &Indicator<'_>) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
     for phase in &item.kill_chain_phases {
-        let name: String = phase
-            .phase_name
-            .trim()
-            .chars()
-            .map(|c| if c == ' ' || c == '_' { '-' } else { c.to_ascii_lowercase() })
-            .collect();
-        let graph = match name.as_str() {
-            "reconnaissance" => "Reconnaissance",
-            "weaponization" | "weaponisation" => "Weaponization",
-            "delivery" => "Delivery",
-            "exploitation" => "Exploitation",
-            "installation" => "Installation",
-            "command-and-control" | "c2" => "C2",
-            "actions-on-objectives" => "Actions",
+        // The name lower-cased, with spaces and underscores as hyphens, on the stack: no known
+        // name is longer than 24 bytes.
+        let name = trimmed(&phase.phase_name).as_bytes();
+        let mut folded = [0u8; 24];
+        let Some(slot) = folded.get_mut(..name.len()) else { continue };
+        for (to, &b) in slot.iter_mut().zip(name) {
+            *to = if b == b' ' || b == b'_' { b'-' } else { b.to_ascii_lowercase() };
+        }
+        let graph = match &*slot {
+            b"reconnaissance" => "Reconnaissance",
+            b"weaponization" | b"weaponisation" => "Weaponization",
+            b"delivery" => "Delivery",
+            b"exploitation" => "Exploitation",
+            b"installation" => "Installation",
+            b"command-and-control" | b"c2" => "C2",
+            b"actions-on-objectives" => "Actions",
             _ => continue,
         };
         if !out.contains(&graph) {

@@ -86,6 +86,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::config::Destination;
+use crate::destinations::blank;
 use crate::destinations::write::{Object, WriteJson};
 use crate::ids::Uuid;
 use crate::model::{Attribute, Format, Indicator, KillChainPhase, Observable, ObservableType, Tlp};
@@ -274,7 +275,7 @@ pub(crate) fn map_with_id<'a>(
         kill_chain_phases: item
             .kill_chain_phases
             .iter()
-            .filter(|k| !k.kill_chain_name.trim().is_empty() && !k.phase_name.trim().is_empty())
+            .filter(|k| !blank(&k.kill_chain_name) && !blank(&k.phase_name))
             .collect(),
         confidence: item.scoring.confidence.or(item.scoring.score).map(|c| c.min(100)),
         labels: labels(item, decision.tlp),
@@ -409,7 +410,7 @@ fn pattern_of<'a>(item: &'a Indicator<'a>) -> Result<(Cow<'a, str>, &'static str
 }
 
 fn name<'a>(item: &'a Indicator<'a>) -> Option<Cow<'a, str>> {
-    if let Some(name) = item.name.as_deref().filter(|n| !n.trim().is_empty()) {
+    if let Some(name) = item.name.as_deref().filter(|n| !blank(n)) {
         return Some(Cow::Borrowed(name));
     }
     let value = item.observable.as_ref().map(|o| o.value.as_str());
@@ -464,7 +465,7 @@ fn description<'a>(item: &'a Indicator<'a>) -> Result<Option<Cow<'a, str>>, Stri
             .map(|text| Some(Cow::Owned(text)))
             .map_err(|e| format!("the ThreatConnect description cannot be written as JSON: {e}"));
     }
-    let own = item.description.as_deref().filter(|d| !d.trim().is_empty());
+    let own = item.description.as_deref().filter(|d| !blank(d));
     let traffic = match (port, protocol) {
         (Some(port), Some(protocol)) => format!("port {port}/protocol {protocol}"),
         (Some(port), None) => format!("port {port}"),
@@ -490,7 +491,7 @@ fn rating(value: f64) -> Option<serde_json::Number> {
 }
 
 fn non_empty<'a>(list: &'a [Cow<'a, str>]) -> Vec<&'a str> {
-    list.iter().map(AsRef::as_ref).filter(|s: &&str| !s.trim().is_empty()).collect()
+    list.iter().map(AsRef::as_ref).filter(|s: &&str| !blank(s)).collect()
 }
 
 fn labels<'a>(item: &'a Indicator<'a>, tlp: Option<Tlp>) -> Vec<&'a str> {
@@ -505,7 +506,7 @@ fn references<'a>(item: &'a Indicator<'a>) -> Vec<StixReference<'a>> {
     let mut refs: Vec<StixReference<'a>> = item
         .external_references
         .iter()
-        .filter(|r| !r.source_name.trim().is_empty())
+        .filter(|r| !blank(&r.source_name))
         .map(|r| StixReference {
             source_name: &r.source_name,
             description: r.description.as_deref(),
@@ -513,7 +514,7 @@ fn references<'a>(item: &'a Indicator<'a>) -> Vec<StixReference<'a>> {
             url: r.url.as_deref(),
         })
         .collect();
-    if let Some(link) = item.source.web_link.as_deref().filter(|l| !l.trim().is_empty())
+    if let Some(link) = item.source.web_link.as_deref().filter(|l| !blank(l))
         && !refs.iter().any(|r| r.url == Some(link))
     {
         refs.push(StixReference {
