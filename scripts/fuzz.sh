@@ -31,7 +31,7 @@ for t in $targets; do
   # Seed each target with the project's own real inputs (libFuzzer reads extra corpus dirs).
   seeds=()
   case "$t" in
-    decode | plan) seeds=(tests/fixtures/decode) ;;
+    decode | plan | json_parse) seeds=(tests/fixtures/decode) ;;
     pattern) seeds=(tests/conformance) ;;
   esac
   mkdir -p "fuzz/corpus/$t"

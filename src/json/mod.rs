@@ -3,7 +3,8 @@
 //! Payloads are parsed once into [`Value`], which borrows every string that has no escapes from
 //! the payload text and keeps objects as small vectors (STIX objects have a few dozen keys; a
 //! linear scan beats hashing them). This is the decoders' fast path: it allocates far less than
-//! `serde_json::Value`.
+//! `serde_json::Value`. The text is read by a hand-written parser (`parse.rs`) that accepts what
+//! `serde_json` accepts and builds the tree its deserializer built (`oracle.rs`, for the tests).
 //!
 //! [`Obj`] wraps an object together with its JSON path, so every accessor can say exactly where a
 //! wrong type or a missing field is: "expected a string, found a number" at `objects[3].pattern`.
@@ -11,10 +12,12 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-
 use crate::error::{Code, Error, quote};
 use crate::time::Timestamp;
+
+#[cfg(any(test, fuzzing))]
+pub(crate) mod oracle;
+mod parse;
 
 /// A JSON value borrowing from the payload text.
 #[derive(Clone, Debug, PartialEq)]
@@ -69,10 +72,7 @@ impl fmt::Display for Number {
 impl<'a> Value<'a> {
     /// Parses JSON text. Errors say where (line and column) as `serde_json` reports it.
     pub(crate) fn parse(text: &'a str) -> Result<Self, Error> {
-        parse_with_builder(text).map_err(|e| {
-            let msg = e.to_string();
-            Error::new(Code::Json, format!("malformed JSON: {msg}"))
-        })
+        parse::parse(text).map_err(|e| Error::new(Code::Json, format!("malformed JSON: {e}")))
     }
 
     /// A phrase naming this value's JSON type, for "expected X, found Y" messages.
@@ -431,122 +431,6 @@ pub(crate) fn expected(what: &str, found: &Value<'_>) -> Error {
 
 pub(crate) fn missing(key: &str) -> Error {
     Error::new(Code::Missing, format!("missing field `{key}`"))
-}
-
-// --- Deserialisation (borrowing, one allocation per container) -------------------------------
-
-/// Scratch stacks shared by the whole parse: a container's children are pushed here while it is
-/// open and moved into one exactly-sized `Vec` when it closes, so no container ever reallocates.
-#[derive(Default)]
-struct Builder<'a> {
-    elements: Vec<Value<'a>>,
-    entries: Vec<(Cow<'a, str>, Value<'a>)>,
-}
-
-fn parse_with_builder(text: &str) -> Result<Value<'_>, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let mut builder = Builder::default();
-    let value = ValueSeed(&mut builder).deserialize(&mut de)?;
-    de.end()?;
-    Ok(value)
-}
-
-struct ValueSeed<'b, 'a>(&'b mut Builder<'a>);
-
-impl<'de> DeserializeSeed<'de> for ValueSeed<'_, 'de> {
-    type Value = Value<'de>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ValueSeed<'_, 'de> {
-    type Value = Value<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_none<E>(self) -> Result<Self::Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Value::Bool(v))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Value::Number(Number::Unsigned(v)))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Value::Number(Number::Signed(v)))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Value::Number(Number::Float(v)))
-    }
-
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Value::String(Cow::Borrowed(v)))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Value::String(Cow::Owned(v.to_owned())))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Value::String(Cow::Owned(v)))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let builder = self.0;
-        let start = builder.elements.len();
-        while let Some(item) = seq.next_element_seed(ValueSeed(&mut *builder))? {
-            builder.elements.push(item);
-        }
-        Ok(Value::Array(builder.elements.drain(start..).collect()))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let builder = self.0;
-        let start = builder.entries.len();
-        while let Some(key) = map.next_key::<Key<'de>>()? {
-            let value = map.next_value_seed(ValueSeed(&mut *builder))?;
-            builder.entries.push((key.0, value));
-        }
-        Ok(Value::Object(builder.entries.drain(start..).collect()))
-    }
-}
-
-/// An object key that borrows from the input when it has no escapes.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string key")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Owned(v)))
-            }
-        }
-        deserializer.deserialize_str(KeyVisitor)
-    }
 }
 
 #[cfg(test)]
