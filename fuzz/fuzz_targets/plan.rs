@@ -51,7 +51,7 @@ fuzz_target!(|text: &str| {
     for item in &plan.items {
         assert_eq!(item.verdicts.len(), 3);
         for v in &item.verdicts {
-            let carried = plan.requests.iter().filter(|r| r.destination == v.destination && r.items.contains(&item.key)).count();
+            let carried = plan.requests.iter().filter(|r| *r.destination == *v.destination && r.items.contains(&item.key)).count();
             assert_eq!(carried, usize::from(v.verdict != Verdict::Skip), "{} at {}", item.key, v.destination);
         }
     }
