@@ -51,17 +51,10 @@ pub(crate) fn string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
-/// Whether any of the eight bytes of `word` is a control character, `"` or `\` (exact: the
-/// "has a byte less than n" and "has a zero byte" tests of Hacker's Delight / Bit Twiddling Hacks).
+/// Whether any of the eight bytes of `word` is a control character, `"` or `\`: the JSON parser's
+/// test ([`crate::json::special_bytes`]), which is exact about whether there is any.
 const fn needs_escape(word: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let below_space = word.wrapping_sub(ONES * 0x20) & !word;
-    let quote = word ^ (ONES * b'"' as u64);
-    let backslash = word ^ (ONES * b'\\' as u64);
-    let quote = quote.wrapping_sub(ONES) & !quote;
-    let backslash = backslash.wrapping_sub(ONES) & !backslash;
-    (below_space | quote | backslash) & HIGH != 0
+    crate::json::special_bytes(word) != 0
 }
 
 /// Byte `b` at `i` of `bytes`: when it needs an escape, writes the run before it and its escape.

@@ -19,6 +19,8 @@ use crate::time::Timestamp;
 pub(crate) mod oracle;
 mod parse;
 
+pub(crate) use parse::special_bytes;
+
 /// A JSON value borrowing from the payload text.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Value<'a> {

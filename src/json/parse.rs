@@ -276,7 +276,7 @@ fn find_special(bytes: &[u8], mut at: usize) -> usize {
 /// Exact for the lowest such byte, which is all [`find_special`] looks at: borrows only run upward,
 /// from a byte that is one, so bytes above it may be flagged wrongly but none below (the "has a
 /// byte less than n" and "has a zero byte" tests of Hacker's Delight).
-const fn special_bytes(word: u64) -> u64 {
+pub(crate) const fn special_bytes(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let control = word.wrapping_sub(ONES * 0x20) & !word;
