@@ -24,7 +24,7 @@ NODE_TEST_TIMEOUT := 600
 FUZZ_SECONDS ?= 300
 START := $(shell date +%s)
 
-.PHONY: help run test tools lint fmt-check clippy cargo-test build size bundle node-test bench fuzz clean distclean
+.PHONY: help run test tools lint fmt-check clippy fuzz-check cargo-test build size bundle node-test bench fuzz clean distclean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 22
@@ -32,7 +32,7 @@ help: ## List the targets
 run: ## The relay locally: the Microsoft emulator + the Worker (wrangler dev); prints a signed curl to try it
 	@scripts/run.sh
 
-test: tools fmt-check clippy cargo-test build size bundle node-test ## THE test command: tools, fmt, clippy, cargo test, wasm build, size gates, Node tests
+test: tools fmt-check clippy fuzz-check cargo-test build size bundle node-test ## THE test command: tools, fmt, clippy, fuzz targets compile, cargo test, wasm build, size gates, Node tests
 	@echo "make test: all steps passed in $$(( $$(date +%s) - $(START) )) s"
 
 tools: ## Install what is missing (wasm target, wasm-bindgen-cli, Node 22, npm ci)
@@ -46,6 +46,9 @@ fmt-check: tools ## cargo fmt --check
 clippy: tools ## clippy -D warnings: all targets natively, the lib (with the wasm boundary) for wasm32
 	@$(STEP) "clippy native (all targets)" $(CARGO) clippy --all-targets -- -D warnings
 	@$(STEP) "clippy wasm32 (lib)" $(CARGO) clippy --lib --target $(WASM_TARGET) -- -D warnings
+
+fuzz-check: tools ## The fuzz targets still compile (stable `cargo check` with cargo-fuzz's --cfg fuzzing; running them: make fuzz)
+	@$(STEP) "fuzz targets compile" env RUSTFLAGS="--cfg fuzzing" $(CARGO) check --manifest-path fuzz/Cargo.toml --target-dir target/fuzz-check --bins
 
 cargo-test: tools ## Native cargo test
 	@$(STEP) "cargo test" $(CARGO) test
