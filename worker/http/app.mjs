@@ -156,12 +156,20 @@ export function createApp(host) {
     const summary = { items: planned.items, errors: planned.errors, requests: planned.requests.length };
     if (toSend.length === 0) return json(200, { delivery: "nothing_to_send", ...summary });
     const report = await host.deliver(toSend);
-    const outcomes = new Map(report.items.map((o) => [`${o.destination}\u0000${o.key}`, o]));
+    // Each verdict that was delivered gets its outcome (the plan's objects are this answer's own).
+    const outcomes = new Map(); // destination → key → outcome
+    for (const o of report.items) {
+      let byKey = outcomes.get(o.destination);
+      if (!byKey) outcomes.set(o.destination, (byKey = new Map()));
+      byKey.set(o.key, o);
+    }
     for (const item of summary.items) {
-      item.verdicts = item.verdicts.map((v) => {
-        const o = outcomes.get(`${v.destination}\u0000${item.key}`);
-        return o ? { ...v, outcome: o.outcome, ...(o.message ? { outcome_message: o.message } : {}) } : v;
-      });
+      for (const v of item.verdicts) {
+        const o = outcomes.get(v.destination)?.get(item.key);
+        if (!o) continue;
+        v.outcome = o.outcome;
+        if (o.message) v.outcome_message = o.message;
+      }
     }
     return json(200, { delivery: "inline", ...summary, stats: report.stats });
   }
