@@ -6,7 +6,9 @@
 //! into UTF-8 in one call ([`js_text`]: wasm-bindgen's own string passing loops over the characters
 //! in JS, a fifth of a 100-indicator plan). Outputs leave as JSON text parsed by `JSON.parse`, so
 //! JS receives plain objects and arrays (never ES `Map`s), with `null` for absent values exactly
-//! where the Rust side serialises them; a plan's request bodies, JSON text themselves and most of
+//! where the Rust side serialises them — except a plan's items, which leave as one string and
+//! numbers that `src/boundary/plan.js` makes into those same objects in a fraction of the time
+//! ([`crate::transfer`]). A plan's request bodies, JSON text themselves and most of
 //! its bytes, are set as strings of their own instead of being escaped into that text and parsed
 //! back out. Errors are thrown as `Error` objects with a stable `code` (see [`crate::Code`]), plus
 //! `path` and `offset` where known.
@@ -60,6 +62,16 @@ extern "C" {
     pub type RequestJs;
     #[wasm_bindgen(typescript_type = "string[]")]
     pub type KeysJs;
+}
+
+#[wasm_bindgen(module = "/src/boundary/plan.js")]
+extern "C" {
+    /// `relay.plan`'s result built from [`crate::transfer::PlanParts`].
+    #[wasm_bindgen(js_name = planFromParts)]
+    fn plan_from_parts(head: &str, destinations: &str, text: &str, codes: &[u32]) -> JsValue;
+    /// `relay.interpret`'s result built from [`crate::transfer::InterpretationParts`].
+    #[wasm_bindgen(js_name = interpretationFromParts)]
+    fn interpretation_from_parts(head: &str, text: &str, codes: &[u32], request_items: &JsValue) -> JsValue;
 }
 
 #[wasm_bindgen]
@@ -162,13 +174,20 @@ impl Relay {
         // own: escaping them into the plan's JSON and parsing them back out costs more than the
         // rest of the boundary. `body: null` keeps each one's place among the request's keys.
         let bodies: Vec<Option<String>> = plan.requests.iter_mut().map(|r| r.body.take()).collect();
-        let text = if items_json { plan.to_json_without_items() } else { plan.to_json() }
-            .map_err(|e| throwable(&Error::new(Code::Json, format!("cannot serialise the result: {e}"))))?;
-        let js = JSON::parse(&text)?;
-        set_bodies(&js, "requests", &bodies)?;
-        if items_json {
+        let unserialisable =
+            |e: serde_json::Error| throwable(&Error::new(Code::Json, format!("cannot serialise the result: {e}")));
+        let js = if items_json {
+            let js = JSON::parse(&plan.to_json_without_items().map_err(unserialisable)?)?;
             Reflect::set(&js, &JsValue::from_str("items_json"), &JsValue::from_str(&plan.items_json()))?;
-        }
+            js
+        } else {
+            // The items as one string and numbers, made into objects by src/boundary/plan.js: a
+            // fraction of what `JSON.parse` of their text costs (src/transfer.rs).
+            let parts = crate::transfer::PlanParts::of(&mut plan).map_err(unserialisable)?;
+            drop(plan);
+            plan_from_parts(&parts.head, &parts.destinations, &parts.text, &parts.codes)
+        };
+        set_bodies(&js, "requests", &bodies)?;
         Ok(js.unchecked_into())
     }
 
@@ -186,7 +205,7 @@ impl Relay {
         // carries a narrowed body).
         let op = Reflect::get(&request, &JsValue::from_str("op")).ok().and_then(|v| v.as_string());
         let reads_body = matches!(op.as_deref(), Some("defender-import" | "defender-batch-delete"));
-        let parsed = if reads_body { request_from_js(&request)? } else { request_without_body(&request)? };
+        let parsed = request_from_js(&request, reads_body)?;
         let now = match facts {
             Some(f) => plan_facts_optional(f.unchecked_into())?.now,
             None => None,
@@ -204,15 +223,19 @@ impl Relay {
             // Something is to be resent (or the narrowed body could not be built without the
             // body): again, with the body.
             _ => {
-                let whole = request_from_js(&request)?;
+                let whole = request_from_js(&request, true)?;
                 crate::plan::interpret(&self.config, &whole, &response).map_err(|e| throwable(&e))?
             }
         };
-        // The resend's and follow-ups' bodies leave as strings of their own, as the plan's do.
+        // The resend's and follow-ups' bodies leave as strings of their own, as the plan's do; the
+        // items as parts (src/transfer.rs), their keys as indexes into the request's own `items`.
         let mut interpretation = interpretation;
         let resend = interpretation.resend.as_mut().and_then(|r| r.body.take());
         let follow_ups: Vec<Option<String>> = interpretation.follow_up.iter_mut().map(|r| r.body.take()).collect();
-        let js = to_js(&interpretation)?;
+        let parts = crate::transfer::InterpretationParts::of(interpretation, &parsed.items)
+            .map_err(|e| throwable(&Error::new(Code::Json, format!("cannot serialise the result: {e}"))))?;
+        let request_items = Reflect::get(&request, &JsValue::from_str("items"))?;
+        let js = interpretation_from_parts(&parts.head, &parts.text, &parts.codes, &request_items);
         if let Some(body) = resend {
             let request = Reflect::get(&js, &JsValue::from_str("resend"))?;
             Reflect::set(&request, &JsValue::from_str("body"), &JsValue::from_str(&body))?;
@@ -224,7 +247,7 @@ impl Relay {
     /// A copy of a planned request carrying only the items `keys` (its body rebuilt with only their
     /// objects): to split a request too large for a queue message, or to resend some items.
     pub fn retain(&self, request: RequestJs, keys: KeysJs) -> Result<RequestJs, JsValue> {
-        let request = request_from_js(&request)?;
+        let request = request_from_js(&request, true)?;
         if self.config.destination(&request.destination).is_none() {
             return Err(throwable(
                 &Error::new(
@@ -271,34 +294,123 @@ fn set_bodies(js: &JsValue, list: &str, bodies: &[Option<String>]) -> Result<(),
     Ok(())
 }
 
-/// [`request_from_js`] without the body (read as `null`): a shallow copy with `body: null`.
-fn request_without_body(request: &JsValue) -> Result<crate::plan::Request, JsValue> {
-    let Some(object) = request.dyn_ref::<js_sys::Object>() else { return request_json(request) };
-    let copy = js_sys::Object::assign(&js_sys::Object::new(), object);
-    let _ = Reflect::set(&copy, &JsValue::from_str("body"), &JsValue::NULL);
-    request_json(&copy)
+/// A request object from `plan` (or a follow-up, `resend`, `retain`), read field by field: a
+/// `JSON.stringify` of the whole object and `serde` reading it back cost more than most
+/// interpretations. The body (JSON text, up to ~100 KB) is read only when `with_body`, as a string
+/// of its own; the lists go through `JSON.stringify` each.
+fn request_from_js(request: &JsValue, with_body: bool) -> Result<crate::plan::Request, JsValue> {
+    if !request.is_object() || js_sys::Array::is_array(request) {
+        return Err(bad_request("", "the request object from `plan`", request));
+    }
+    let get = |key: &str| Reflect::get(request, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+    let text = |key: &str| {
+        let value = get(key);
+        value.as_string().ok_or_else(|| bad_request(key, "a string", &value))
+    };
+    let headers = {
+        let value = get("headers");
+        let object = value
+            .dyn_ref::<js_sys::Object>()
+            .filter(|_| !js_sys::Array::is_array(&value))
+            .ok_or_else(|| bad_request("headers", "an object of strings", &value))?;
+        let mut headers = std::collections::BTreeMap::new();
+        for entry in js_sys::Object::entries(object).iter() {
+            let entry: js_sys::Array = entry.unchecked_into();
+            let (Some(name), Some(text)) = (entry.get(0).as_string(), entry.get(1).as_string()) else {
+                return Err(bad_request("headers", "an object of strings", &value));
+            };
+            headers.insert(name, text);
+        }
+        headers
+    };
+    let body = if with_body {
+        let value = get("body");
+        if value.is_null() || value.is_undefined() {
+            None
+        } else {
+            Some(js_text(&value).ok_or_else(|| bad_request("body", "a string or null", &value))?)
+        }
+    } else {
+        None
+    };
+    let dry_run = match get("dry_run") {
+        v if v.is_undefined() => false,
+        v => v.as_bool().ok_or_else(|| bad_request("dry_run", "a boolean", &v))?,
+    };
+    Ok(crate::plan::Request {
+        id: text("id")?,
+        destination: text("destination")?,
+        op: text("op")?,
+        method: text("method")?,
+        url: text("url")?,
+        audience: text("audience")?,
+        headers,
+        body,
+        items: list(&get("items"), "items", "an array of item keys (strings)")?,
+        limit: text("limit")?,
+        rate: list_or_empty(&get("rate"), "rate", "an array of `{requests, per_ms}` windows")?,
+        dry_run,
+        objects: list_or_empty(&get("objects"), "objects", "an array of object indexes")?,
+        values: list_or_empty(&get("values"), "values", "an array of observable values (strings)")?,
+    })
 }
 
-/// A request object from `plan` (or a follow-up, `resend`, `retain`). Its body (JSON text, up to
-/// ~100 KB) crosses as a string of its own: escaped into the request's JSON and parsed back out, it
-/// cost more than the interpretation itself.
-fn request_from_js(request: &JsValue) -> Result<crate::plan::Request, JsValue> {
-    let body = Reflect::get(request, &JsValue::from_str("body")).ok().and_then(|b| js_text(&b));
-    let Some(body) = body else { return request_json(request) };
-    let mut parsed = request_without_body(request)?;
-    parsed.body = Some(body);
-    Ok(parsed)
-}
-
-/// A request object through its JSON text.
-fn request_json(request: &JsValue) -> Result<crate::plan::Request, JsValue> {
-    let text = JSON::stringify(request)
+/// A list field of a request, through its JSON text.
+fn list<T: serde::de::DeserializeOwned>(value: &JsValue, key: &str, expected: &str) -> Result<Vec<T>, JsValue> {
+    if !js_sys::Array::is_array(value) {
+        return Err(bad_request(key, expected, value));
+    }
+    JSON::stringify(value)
         .ok()
         .and_then(|s| js_text(&s))
-        .ok_or_else(|| throwable(&Error::new(Code::Options, "expected the request object from `plan`")))?;
-    serde_json::from_str(&text).map_err(|e| {
-        throwable(&Error::new(Code::Options, format!("expected a request object from `plan`: {e}")).at_path("request"))
-    })
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .ok_or_else(|| bad_request(key, expected, value))
+}
+
+/// [`list`], absent (`undefined`) being empty.
+fn list_or_empty<T: serde::de::DeserializeOwned>(
+    value: &JsValue,
+    key: &str,
+    expected: &str,
+) -> Result<Vec<T>, JsValue> {
+    if value.is_undefined() { Ok(Vec::new()) } else { list(value, key, expected) }
+}
+
+/// "expected `request.<key>` as …, as `plan` gives it; found …".
+fn bad_request(key: &str, expected: &str, found: &JsValue) -> JsValue {
+    let (what, path) = if key.is_empty() {
+        ("`request`".to_owned(), "request".to_owned())
+    } else {
+        (format!("`request.{key}`"), format!("request.{key}"))
+    };
+    throwable(
+        &Error::new(
+            Code::Options,
+            format!("expected {what} as {expected}, as `plan` gives it; found {}", js_kind(found)),
+        )
+        .at_path(path),
+    )
+}
+
+/// A phrase naming a JS value's kind, for "found …".
+fn js_kind(value: &JsValue) -> &'static str {
+    if value.is_undefined() {
+        "nothing (the key is missing)"
+    } else if value.is_null() {
+        "null"
+    } else if value.as_bool().is_some() {
+        "a boolean"
+    } else if value.as_f64().is_some() {
+        "a number"
+    } else if value.is_string() {
+        "a string"
+    } else if js_sys::Array::is_array(value) {
+        "an array"
+    } else if value.is_object() {
+        "an object"
+    } else {
+        "a value of another kind"
+    }
 }
 
 /// `relay.plan`'s options: whether the items come back as JSON text (`itemsJson`).
@@ -325,6 +437,12 @@ fn plan_facts(facts: JsValue) -> Result<crate::plan::PlanFacts, JsValue> {
 
 fn plan_facts_optional(facts: JsValue) -> Result<crate::plan::PlanFacts, JsValue> {
     let mut out = crate::plan::PlanFacts::default();
+    // The usual facts, `{now}` and nothing else with a valid time, read without a JSON round trip;
+    // anything else (and every error) goes the general way below.
+    if let Some(now) = now_alone(&facts) {
+        out.now = Some(now);
+        return Ok(out);
+    }
     let Some(value) = options_value(Some(facts))? else { return Ok(out) };
     let obj = Obj::new(&value, "facts").map_err(|e| throwable(&options_error(e)))?;
     check_keys(&obj, &["now", "defenderActive", "format"])?;
@@ -366,67 +484,97 @@ fn plan_facts_optional(facts: JsValue) -> Result<crate::plan::PlanFacts, JsValue
     Ok(out)
 }
 
+/// `facts.now` when `facts` is an object whose only key is `now`, a valid RFC 3339 string.
+fn now_alone(facts: &JsValue) -> Option<crate::time::Timestamp> {
+    let object = facts.dyn_ref::<js_sys::Object>()?;
+    let keys = js_sys::Object::keys(object);
+    if keys.length() != 1 || keys.get(0).as_string()? != "now" {
+        return None;
+    }
+    let now = Reflect::get(facts, &JsValue::from_str("now")).ok()?.as_string()?;
+    crate::time::Timestamp::parse(&now).ok()
+}
+
 /// A response's status, headers and body.
 type ResponseParts = (u16, Vec<(String, String)>, String);
 
 /// `{status, headers, body}`: headers as an object or as `[name, value]` pairs; body as text.
+///
+/// Read field by field (an API's answer is ~30 KB for an import, MBs for a listing: the body
+/// crosses as a string of its own, and the rest needs no JSON round trip). A field that is
+/// `undefined` or `null` is absent, as it is in JSON; a number may come as its text.
 fn response_parts(response: JsValue) -> Result<ResponseParts, JsValue> {
-    // The body (an API's answer: ~30 KB for an import, MBs for a listing) crosses as a string of its
-    // own, not escaped into the response's JSON and parsed back out; the rest goes through JSON.
-    let body_text = Reflect::get(&response, &JsValue::from_str("body")).ok().and_then(|b| js_text(&b));
-    let response = match (&body_text, response.dyn_ref::<js_sys::Object>()) {
-        (Some(_), Some(object)) => {
-            let copy = js_sys::Object::assign(&js_sys::Object::new(), object);
-            let _ = Reflect::delete_property(&copy, &JsValue::from_str("body"));
-            copy.into()
-        }
-        _ => response,
+    let bad = |path: &str, message: String| throwable(&Error::new(Code::Options, message).at_path(path));
+    if response.is_undefined() || response.is_null() {
+        return Err(throwable(&Error::new(Code::Options, "missing response: expected `{status, headers, body}`")));
+    }
+    let Some(object) = response.dyn_ref::<js_sys::Object>().filter(|_| !js_sys::Array::is_array(&response)) else {
+        return Err(bad("response", format!("expected an object, found {}", js_found(&response))));
     };
-    let value = options_value(Some(response))?
-        .ok_or_else(|| throwable(&Error::new(Code::Options, "missing response: expected `{status, headers, body}`")))?;
-    let obj = Obj::new(&value, "response").map_err(|e| throwable(&options_error(e)))?;
-    check_keys(&obj, &["status", "headers", "body"])?;
-    let status = obj
-        .number("status")
-        .map_err(|e| throwable(&options_error(e)))?
-        .filter(|s| (0.0..1000.0).contains(s) && s.fract() == 0.0)
-        .ok_or_else(|| {
-            throwable(
-                &Error::new(Code::Options, "expected `status` as an HTTP status code (0 for a network failure)")
-                    .at_path("response.status"),
-            )
-        })?;
-    let mut headers = Vec::new();
-    match obj.get("headers") {
-        None => {}
-        Some(Value::Object(fields)) => {
-            for (name, v) in fields {
-                if let Value::String(text) = v {
-                    headers.push((name.to_string(), text.to_string()));
-                }
-            }
-        }
-        Some(Value::Array(pairs)) => {
-            for pair in pairs {
-                if let Value::Array(kv) = pair
-                    && let (Some(Value::String(k)), Some(Value::String(v))) = (kv.first(), kv.get(1))
-                {
-                    headers.push((k.to_string(), v.to_string()));
-                }
-            }
-        }
-        Some(_) => {
-            return Err(throwable(
-                &Error::new(Code::Options, "expected `headers` as an object or `[name, value]` pairs")
-                    .at_path("response.headers"),
+    let get =
+        |key: &str| Reflect::get(&response, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null());
+    for key in js_sys::Object::keys(object).iter().filter_map(|k| k.as_string()) {
+        if !matches!(key.as_str(), "status" | "headers" | "body") && get(&key).is_some() {
+            return Err(bad(
+                &format!("options.{key}"),
+                format!("unknown option `{key}`: expected one of `status`, `headers`, `body`"),
             ));
         }
     }
-    let body = match body_text {
-        Some(body) => body,
-        None => obj.str("body").map_err(|e| throwable(&options_error(e)))?.unwrap_or_default().to_owned(),
+    let status_error =
+        || bad("response.status", "expected `status` as an HTTP status code (0 for a network failure)".to_owned());
+    let status = match get("status") {
+        None => return Err(status_error()),
+        Some(v) => match (v.as_f64(), v.as_string()) {
+            (Some(n), _) => n,
+            (None, Some(text)) if text.trim().is_empty() => return Err(status_error()),
+            (None, Some(text)) => text.trim().parse::<f64>().ok().filter(|f| f.is_finite()).ok_or_else(|| {
+                bad("response.status", format!("expected a number, found the string {}", crate::error::quote(&text)))
+            })?,
+            (None, None) => return Err(bad("response.status", format!("expected a number, found {}", js_found(&v)))),
+        },
+    };
+    if !(0.0..1000.0).contains(&status) || status.fract() != 0.0 {
+        return Err(status_error());
+    }
+    // Headers: string values are kept, anything else is not a header a response can have.
+    let mut headers = Vec::new();
+    if let Some(value) = get("headers") {
+        let pairs = js_sys::Array::is_array(&value);
+        let Some(object) = value.dyn_ref::<js_sys::Object>() else {
+            return Err(bad("response.headers", "expected `headers` as an object or `[name, value]` pairs".to_owned()));
+        };
+        let entries =
+            if pairs { value.clone().unchecked_into::<js_sys::Array>() } else { js_sys::Object::entries(object) };
+        for entry in entries.iter() {
+            if js_sys::Array::is_array(&entry) {
+                let entry: js_sys::Array = entry.unchecked_into();
+                if let (Some(name), Some(text)) = (entry.get(0).as_string(), entry.get(1).as_string()) {
+                    headers.push((name, text));
+                }
+            }
+        }
+    }
+    let body = match get("body") {
+        None => String::new(),
+        Some(v) => {
+            js_text(&v).ok_or_else(|| bad("response.body", format!("expected a string, found {}", js_found(&v))))?
+        }
     };
     Ok((status as u16, headers, body))
+}
+
+/// A JS value as an "expected …, found X" message names it (as [`crate::json`] does a JSON value).
+fn js_found(value: &JsValue) -> String {
+    if let Some(text) = value.as_string() {
+        format!("the string {}", crate::error::quote(&text))
+    } else if let Some(n) = value.as_f64() {
+        format!("the number `{n}`")
+    } else if let Some(b) = value.as_bool() {
+        format!("`{b}`")
+    } else {
+        js_kind(value).to_owned()
+    }
 }
 
 /// A config as JSON text: a string as is, anything else through `JSON.stringify`.

@@ -40,6 +40,8 @@ pub mod time;
 
 #[cfg(target_arch = "wasm32")]
 mod boundary;
+#[cfg(any(target_arch = "wasm32", test))]
+mod transfer;
 
 pub use decode::{DecodeOptions, Decoded, ItemError, decode};
 

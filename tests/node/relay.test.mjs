@@ -1,7 +1,7 @@
 // Relay.plan / relay.interpret through the wasm package, as hosts call them (SPEC §7).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 
 import { loadPkg, repoRoot } from "./load.mjs";
 
@@ -293,6 +293,44 @@ test("plan: a body's raw bytes (Uint8Array) plan exactly as its text; bytes that
   assert.equal(err.message, "the payload is not valid UTF-8 (at byte 3): expected JSON text in UTF-8");
 });
 
+test("plan: the result is exactly what JSON.parse of the plan's JSON text gives, for every fixture and for text JSON escapes", () => {
+  // relay.plan builds its objects from one string and numbers (src/boundary/plan.js), not with
+  // JSON.parse; items_json is the items' JSON text written by the core. Same text, key for key.
+  const relay = new pkg.Relay(config);
+  const names = readdirSync(new URL("tests/fixtures/decode/", repoRoot)).filter((n) => /\.(json|sse)$/.test(n) && !n.endsWith(".decoded.json"));
+  assert.ok(names.length >= 8, names.join(" "));
+  const stix = (objects) => JSON.stringify({ type: "bundle", id: "bundle--1", objects });
+  const indicator = (id, pattern, extra = {}) => ({
+    type: "indicator", spec_version: "2.1", id: `indicator--${id}`, created: "2024-01-01T00:00:00Z",
+    modified: "2024-01-01T00:00:00Z", pattern, pattern_type: "stix", valid_from: "2024-01-01T00:00:00Z", ...extra,
+  });
+  const payloads = names.map((n) => [n, fixture(n)]);
+  payloads.push([
+    "non-ASCII, escapes, not atomic, skipped, invalid",
+    stix([
+      indicator("11111111-1111-4111-8111-111111111111", "[domain-name:value = 'caf\u00e9.example']", { name: "café 🦀 \"q\" \u2028" }),
+      indicator("22222222-2222-4222-8222-222222222222", "[ipv4-addr:value = '10.0.0.1'] FOLLOWEDBY [file:name = 'é🦀.exe']"),
+      indicator("33333333-3333-4333-8333-333333333333", "[url:value = 'http://ex.example/ü\u0000']", { valid_until: "2024-02-01T00:00:00Z" }),
+      indicator("44444444-4444-4444-8444-444444444444", 7),
+    ]),
+  ]);
+  let planned = 0;
+  for (const [name, payload] of payloads) {
+    let whole;
+    try {
+      whole = relay.plan(payload, { now });
+    } catch {
+      continue; // a fixture for another test (e.g. not a plan input)
+    }
+    planned++;
+    const split = relay.plan(payload, { now }, { itemsJson: true });
+    assert.equal(JSON.stringify(whole.items), split.items_json, name);
+    assert.deepEqual(whole, { items: JSON.parse(split.items_json), requests: split.requests, errors: split.errors }, name);
+    assert.deepEqual(Object.keys(whole), ["items", "requests", "errors"], name);
+  }
+  assert.ok(planned >= 8, `${planned} planned`);
+});
+
 test("plan: options.itemsJson hands the items over as the JSON text of their array; unknown options throw", () => {
   const relay = new pkg.Relay(config);
   for (const name of ["threatconnect_v3.json", "stix_bundle.json", "opencti_create.json"]) {
@@ -313,4 +351,97 @@ test("plan: options.itemsJson hands the items over as the JSON text of their arr
   }
   assert.equal(err.code, "options");
   assert.match(err.message, /unknown option `itemsJSON`: expected one of `itemsJson`/);
+});
+
+test("interpret: outcomes keep the JSON shape (key, outcome, after_ms, message, in that order); keys are the request's", () => {
+  const relay = new pkg.Relay(config);
+  const plan = relay.plan(fixture("threatconnect_v3.json"), { now });
+  const upload = plan.requests.find((r) => r.op === "sentinel-upload");
+  const throttled = relay.interpret(upload, {
+    status: 429,
+    headers: { "retry-after": "17" },
+    body: '{"error":{"code":"TooManyRequests","message":"Rate limit is exceeded. Try again in 17 seconds."}}',
+  }, { now });
+  assert.ok(throttled.items.length > 0);
+  for (const [i, item] of throttled.items.entries()) {
+    assert.equal(item.key, upload.items[i]);
+    assert.deepEqual(Object.keys(item), ["key", "outcome", "after_ms", "message"]);
+    assert.equal(item.outcome, "retry");
+    assert.equal(item.after_ms, 17000);
+  }
+  assert.deepEqual(Object.keys(throttled), ["items", "retry_after_ms", "resend", "follow_up"]);
+  const refused = relay.interpret(upload, { status: 400, headers: {}, body: '{"error":{"code":"BadRequest","message":"Invalid STIX: ü 🦀"}}' });
+  for (const item of refused.items) {
+    assert.deepEqual(Object.keys(item), ["key", "outcome", "message"]);
+    assert.equal(item.outcome, "rejected");
+    assert.match(item.message, /ü 🦀/);
+  }
+  const fine = relay.interpret(upload, { status: 200, headers: {}, body: "" });
+  assert.equal(JSON.stringify(fine), JSON.stringify({ items: upload.items.map((key) => ({ key, outcome: "accepted" })), follow_up: [] }));
+});
+
+test("interpret and retain: a request that is not plan's says which field and what was expected", () => {
+  const relay = new pkg.Relay(config);
+  const plan = relay.plan(fixture("threatconnect_v3.json"), { now });
+  const upload = plan.requests.find((r) => r.op === "sentinel-upload");
+  const cases = [
+    [null, "request", /expected `request` as the request object from `plan`, as `plan` gives it; found null/],
+    [[upload], "request", /found an array/],
+    [{ ...upload, url: undefined }, "request.url", /expected `request.url` as a string, as `plan` gives it; found nothing \(the key is missing\)/],
+    [{ ...upload, items: "k" }, "request.items", /expected `request.items` as an array of item keys \(strings\), as `plan` gives it; found a string/],
+    [{ ...upload, items: [1, 2] }, "request.items", /found an array/],
+    [{ ...upload, headers: { a: 1 } }, "request.headers", /an object of strings/],
+    [{ ...upload, dry_run: "no" }, "request.dry_run", /a boolean, as `plan` gives it; found a string/],
+    [{ ...upload, rate: [{ requests: "x" }] }, "request.rate", /`\{requests, per_ms\}` windows/],
+  ];
+  for (const [request, path, message] of cases) {
+    for (const call of [() => relay.interpret(request, { status: 200, headers: {}, body: "" }), () => relay.retain(request, [])]) {
+      let err;
+      try {
+        call();
+      } catch (e) {
+        err = e;
+      }
+      assert.ok(err, `${path}: no error`);
+      assert.equal(err.code, "options", path);
+      assert.equal(err.path, path);
+      assert.match(err.message, message, path);
+    }
+  }
+  // What plan gave still works, and fields plan leaves out may be absent.
+  const { rate, ...withoutRate } = upload;
+  assert.equal(relay.interpret(withoutRate, { status: 200, headers: {}, body: "" }).items.length, upload.items.length);
+});
+
+test("interpret: the response is read field by field with the same rules (numbers as text, header pairs, null as absent)", () => {
+  const relay = new pkg.Relay(config);
+  const plan = relay.plan(fixture("threatconnect_v3.json"), { now });
+  const upload = plan.requests.find((r) => r.op === "sentinel-upload");
+  const body = '{"error":{"code":"TooManyRequests","message":"Rate limit is exceeded."}}';
+  const asObject = relay.interpret(upload, { status: 429, headers: { "Retry-After": "9" }, body });
+  assert.equal(asObject.retry_after_ms, 9000);
+  assert.deepEqual(relay.interpret(upload, { status: "429", headers: [["retry-after", "9"], ["x", 1]], body }), asObject);
+  assert.deepEqual(relay.interpret(upload, { status: 200, headers: null, body: null }), relay.interpret(upload, { status: 200 }));
+  const cases = [
+    [null, undefined, /missing response: expected `\{status, headers, body\}`/],
+    ["200", "response", /expected an object, found the string `200`/],
+    [{ status: 200, extra: 1 }, "options.extra", /unknown option `extra`: expected one of `status`, `headers`, `body`/],
+    [{ status: "abc" }, "response.status", /expected a number, found the string `abc`/],
+    [{ status: 1000 }, "response.status", /expected `status` as an HTTP status code/],
+    [{ status: true }, "response.status", /expected a number, found `true`/],
+    [{ status: 200, headers: "x" }, "response.headers", /expected `headers` as an object or `\[name, value\]` pairs/],
+    [{ status: 200, body: 7 }, "response.body", /expected a string, found the number `7`/],
+  ];
+  for (const [response, path, message] of cases) {
+    let err;
+    try {
+      relay.interpret(upload, response);
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err, JSON.stringify(response));
+    assert.equal(err.code, "options");
+    assert.equal(err.path, path, JSON.stringify(response));
+    assert.match(err.message, message);
+  }
 });

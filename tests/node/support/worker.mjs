@@ -1,6 +1,7 @@
 // Runs the Cloudflare Worker (worker/cloudflare/index.mjs) in workerd through Miniflare, configured
 // like wrangler.toml but pointed at a local Microsoft emulator.
 import { readdirSync, readFileSync } from "node:fs";
+import { basename, dirname } from "node:path";
 
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 
@@ -34,6 +35,10 @@ function workerModules() {
   add("worker/lib/", (n) => n.endsWith(".mjs"), "ESModule");
   add("pkg/", (n) => n === "ti_relay.js", "ESModule");
   add("pkg/", (n) => n === "ti_relay_bg.wasm", "CompiledWasm");
+  // The JS the package's glue imports (wasm-bindgen copies it to pkg/snippets/<crate-hash>/…).
+  for (const entry of readdirSync(new URL("pkg/snippets/", repoRoot), { recursive: true })) {
+    if (String(entry).endsWith(".js")) add(`pkg/snippets/${dirname(String(entry))}/`, (n) => n === basename(String(entry)), "ESModule");
+  }
   return modules;
 }
 
