@@ -23,7 +23,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::decode::DecodeOptions;
 use crate::error::{Code, Error};
-use crate::json::{Obj, Value};
+use crate::json::{Arena, Obj, Text, Value};
 use crate::model::Format;
 use crate::pattern::SpecVersion;
 
@@ -303,8 +303,9 @@ fn request_json(request: &JsValue) -> Result<crate::plan::Request, JsValue> {
 
 /// `relay.plan`'s options: whether the items come back as JSON text (`itemsJson`).
 fn plan_options(options: Option<JsValue>) -> Result<bool, JsValue> {
-    let Some(value) = options_value(options)? else { return Ok(false) };
-    let obj = Obj::new(&value, "options").map_err(|e| throwable(&options_error(e)))?;
+    let Some(json) = options_json(options)? else { return Ok(false) };
+    let value = json.tree()?;
+    let obj = Obj::new(&value, "options", Text::NONE).map_err(|e| throwable(&options_error(e)))?;
     check_keys(&obj, &["itemsJson"])?;
     Ok(obj.bool("itemsJson").map_err(|e| throwable(&options_error(e)))?.unwrap_or(false))
 }
@@ -325,8 +326,9 @@ fn plan_facts(facts: JsValue) -> Result<crate::plan::PlanFacts, JsValue> {
 
 fn plan_facts_optional(facts: JsValue) -> Result<crate::plan::PlanFacts, JsValue> {
     let mut out = crate::plan::PlanFacts::default();
-    let Some(value) = options_value(Some(facts))? else { return Ok(out) };
-    let obj = Obj::new(&value, "facts").map_err(|e| throwable(&options_error(e)))?;
+    let Some(json) = options_json(Some(facts))? else { return Ok(out) };
+    let value = json.tree()?;
+    let obj = Obj::new(&value, "facts", Text::NONE).map_err(|e| throwable(&options_error(e)))?;
     check_keys(&obj, &["now", "defenderActive", "format"])?;
     out.now = obj.timestamp("now").map_err(|e| throwable(&options_error(e)))?;
     out.format = format_option(&obj, "facts.format")?;
@@ -342,7 +344,7 @@ fn plan_facts_optional(facts: JsValue) -> Result<crate::plan::PlanFacts, JsValue
             out.defender_active.insert(String::new(), count);
         }
         Some(Value::Object(fields)) => {
-            for (name, count) in fields {
+            for (name, count) in *fields {
                 let count = match count {
                     Value::Number(n) => n.as_i64().and_then(|c| u32::try_from(c).ok()),
                     _ => None,
@@ -382,9 +384,10 @@ fn response_parts(response: JsValue) -> Result<ResponseParts, JsValue> {
         }
         _ => response,
     };
-    let value = options_value(Some(response))?
+    let json = options_json(Some(response))?
         .ok_or_else(|| throwable(&Error::new(Code::Options, "missing response: expected `{status, headers, body}`")))?;
-    let obj = Obj::new(&value, "response").map_err(|e| throwable(&options_error(e)))?;
+    let value = json.tree()?;
+    let obj = Obj::new(&value, "response", Text::NONE).map_err(|e| throwable(&options_error(e)))?;
     check_keys(&obj, &["status", "headers", "body"])?;
     let status = obj
         .number("status")
@@ -400,14 +403,14 @@ fn response_parts(response: JsValue) -> Result<ResponseParts, JsValue> {
     match obj.get("headers") {
         None => {}
         Some(Value::Object(fields)) => {
-            for (name, v) in fields {
+            for (name, v) in *fields {
                 if let Value::String(text) = v {
                     headers.push((name.to_string(), text.to_string()));
                 }
             }
         }
         Some(Value::Array(pairs)) => {
-            for pair in pairs {
+            for pair in *pairs {
                 if let Value::Array(kv) = pair
                     && let (Some(Value::String(k)), Some(Value::String(v))) = (kv.first(), kv.get(1))
                 {
@@ -458,9 +461,10 @@ pub fn parse_pattern(text: JsValue, options: Option<ParsePatternOptionsJs>) -> R
     let Some(text) = text.as_string() else {
         return Err(throwable(&Error::new(Code::Options, "expected the pattern as a string")));
     };
-    let version = match options_value(options.map(JsCast::unchecked_into))? {
-        Some(value) => {
-            let obj = Obj::new(&value, "options").map_err(|e| throwable(&options_error(e)))?;
+    let version = match options_json(options.map(JsCast::unchecked_into))? {
+        Some(json) => {
+            let value = json.tree()?;
+            let obj = Obj::new(&value, "options", Text::NONE).map_err(|e| throwable(&options_error(e)))?;
             check_keys(&obj, &["specVersion"])?;
             match obj.str("specVersion").map_err(|e| throwable(&options_error(e)))? {
                 None | Some("2.1") => SpecVersion::V2_1,
@@ -484,8 +488,9 @@ pub fn parse_pattern(text: JsValue, options: Option<ParsePatternOptionsJs>) -> R
 pub fn decode(payload: PayloadJs, options: Option<DecodeOptionsJs>) -> Result<DecodeResultJs, JsValue> {
     let text = payload_text(&payload)?;
     let mut opts = DecodeOptions::default();
-    if let Some(value) = options_value(options.map(JsCast::unchecked_into))? {
-        let obj = Obj::new(&value, "options").map_err(|e| throwable(&options_error(e)))?;
+    if let Some(json) = options_json(options.map(JsCast::unchecked_into))? {
+        let value = json.tree()?;
+        let obj = Obj::new(&value, "options", Text::NONE).map_err(|e| throwable(&options_error(e)))?;
         check_keys(&obj, &["format", "maxBytes"])?;
         opts.format = format_option(&obj, "options.format")?;
         if let Some(max) = obj.number("maxBytes").map_err(|e| throwable(&options_error(e)))? {
@@ -580,29 +585,27 @@ fn format_option(obj: &Obj<'_, '_>, path: &str) -> Result<Option<Format>, JsValu
     })
 }
 
-/// An options object as a JSON tree (owned), or `None` for `undefined`/`null`.
-fn options_value(options: Option<JsValue>) -> Result<Option<Value<'static>>, JsValue> {
+/// An options object's JSON text, with the arena its tree is read into.
+struct OptionsJson {
+    text: String,
+    arena: Arena,
+}
+
+impl OptionsJson {
+    /// The options as a JSON tree.
+    fn tree(&self) -> Result<Value<'_>, JsValue> {
+        Value::parse(&self.text, &self.arena).map_err(|e| throwable(&options_error(e)))
+    }
+}
+
+/// An options object as JSON text, or `None` for `undefined`/`null`.
+fn options_json(options: Option<JsValue>) -> Result<Option<OptionsJson>, JsValue> {
     let Some(options) = options.filter(|o| !o.is_undefined() && !o.is_null()) else { return Ok(None) };
     let text = JSON::stringify(&options)
         .ok()
         .and_then(|s| js_text(&s))
         .ok_or_else(|| throwable(&Error::new(Code::Options, "options cannot be turned into JSON")))?;
-    let value: Value<'_> = Value::parse(&text).map_err(|e| throwable(&options_error(e)))?;
-    Ok(Some(into_owned(value)))
-}
-
-fn into_owned(value: Value<'_>) -> Value<'static> {
-    use std::borrow::Cow;
-    match value {
-        Value::Null => Value::Null,
-        Value::Bool(b) => Value::Bool(b),
-        Value::Number(n) => Value::Number(n),
-        Value::String(s) => Value::String(Cow::Owned(s.into_owned())),
-        Value::Array(items) => Value::Array(items.into_iter().map(into_owned).collect()),
-        Value::Object(fields) => {
-            Value::Object(fields.into_iter().map(|(k, v)| (Cow::Owned(k.into_owned()), into_owned(v))).collect())
-        }
-    }
+    Ok(Some(OptionsJson { text, arena: Arena::new() }))
 }
 
 /// Unknown option keys are errors: a typo must not silently change behaviour.
