@@ -174,12 +174,18 @@ fn lookup<'a>(fields: &'a Fields<'a>, key: &str) -> Option<&'a Value<'a>> {
 
 /// Appends `.key` (or `["key"]` when the key is not identifier-like) to a JSON path.
 pub(crate) fn join_key(base: &str, key: &str) -> String {
-    let plain = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     // Built with `push_str`, not `format!`: every item's path is rendered on the success path.
     let mut path = String::with_capacity(base.len() + key.len() + 4);
     path.push_str(base);
+    push_key(&mut path, key);
+    path
+}
+
+/// Appends `.key` (or `["key"]`) to the path in `path`.
+fn push_key(path: &mut String, key: &str) {
+    let plain = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if plain {
-        if !base.is_empty() {
+        if !path.is_empty() {
             path.push('.');
         }
         path.push_str(key);
@@ -188,17 +194,21 @@ pub(crate) fn join_key(base: &str, key: &str) -> String {
         path.push_str(&serde_json::to_string(key).unwrap_or_default());
         path.push(']');
     }
-    path
 }
 
 /// Appends `[index]` to a JSON path.
 pub(crate) fn join_index(base: &str, index: usize) -> String {
     let mut path = String::with_capacity(base.len() + 8);
     path.push_str(base);
-    path.push('[');
-    push_decimal(&mut path, index);
-    path.push(']');
+    push_index(&mut path, index);
     path
+}
+
+/// Appends `[index]` to the path in `path`.
+fn push_index(path: &mut String, index: usize) {
+    path.push('[');
+    push_decimal(path, index);
+    path.push(']');
 }
 
 /// Appends `n` in decimal, without `fmt`.
@@ -258,11 +268,35 @@ pub(crate) enum Path<'p> {
 
 impl Path<'_> {
     /// The path as text (`objects[3].kill_chain_phases[0]`).
+    // Not inlined: called wherever an error or an item needs its path (wasm bytes at each).
+    #[inline(never)]
     pub(crate) fn render(&self) -> String {
+        // One allocation (every item's path is rendered on the success path).
+        let mut path = String::with_capacity(self.capacity());
+        self.render_into(&mut path);
+        path
+    }
+
+    fn render_into(&self, path: &mut String) {
         match self {
-            Self::Text(text) => (*text).to_owned(),
-            Self::Key(parent, key) => join_key(&parent.render(), key),
-            Self::Index(parent, index) => join_index(&parent.render(), *index),
+            Self::Text(text) => path.push_str(text),
+            Self::Key(parent, key) => {
+                parent.render_into(path);
+                push_key(path, key);
+            }
+            Self::Index(parent, index) => {
+                parent.render_into(path);
+                push_index(path, *index);
+            }
+        }
+    }
+
+    /// Enough room for the rendered path, unless a key needs quoting.
+    fn capacity(&self) -> usize {
+        match self {
+            Self::Text(text) => text.len(),
+            Self::Key(parent, key) => parent.capacity() + key.len() + 4,
+            Self::Index(parent, _) => parent.capacity() + 8,
         }
     }
 }
@@ -303,7 +337,7 @@ impl<'v, 't> Obj<'v, 't> {
     }
 
     pub(crate) fn key_path(&self, key: &str) -> String {
-        join_key(&self.path.render(), key)
+        Path::Key(&self.path, key).render()
     }
 
     /// The object-valued field `key`, if present; a field of another type is an error.
@@ -509,6 +543,14 @@ mod tests {
         assert_eq!(join_key("a", "b c"), r#"a["b c"]"#);
         assert_eq!(join_index("objects", 0), "objects[0]");
         assert_eq!(join_index("", 1_234_567), "[1234567]");
+        let root = Path::Text("");
+        let objects = Path::Key(&root, "objects");
+        let third = Path::Index(&objects, 3);
+        let hashes = Path::Key(&third, "hashes");
+        assert_eq!(Path::Key(&hashes, "SHA-256").render(), "objects[3].hashes.SHA-256");
+        assert_eq!(Path::Key(&hashes, "SHA 256").render(), r#"objects[3].hashes["SHA 256"]"#);
+        assert_eq!(Path::Index(&root, 7).render(), "[7]");
+        assert_eq!(Path::Key(&Path::Text("a"), "").render(), r#"a[""]"#);
         let mut text = String::new();
         push_decimal(&mut text, usize::MAX);
         assert_eq!(text, usize::MAX.to_string());
