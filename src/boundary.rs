@@ -25,7 +25,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::decode::DecodeOptions;
 use crate::error::{Code, Error};
-use crate::json::{Obj, Value};
+use crate::json::{Arena, Obj, Text, Value};
 use crate::model::Format;
 use crate::pattern::SpecVersion;
 
@@ -260,8 +260,7 @@ impl Relay {
                 .at_path("request.destination"),
             ));
         }
-        let text = JSON::stringify(&keys).ok().and_then(|s| js_text(&s)).unwrap_or_default();
-        let keys: Vec<String> = serde_json::from_str(&text).map_err(|_| {
+        let keys = array_of(&keys, string_element).ok_or_else(|| {
             throwable(
                 &Error::new(Code::Options, "expected `keys` as an array of item keys (strings), like `request.items`")
                     .at_path("keys"),
@@ -346,34 +345,65 @@ fn request_from_js(request: &JsValue, with_body: bool) -> Result<crate::plan::Re
         audience: text("audience")?,
         headers,
         body,
-        items: list(&get("items"), "items", "an array of item keys (strings)")?,
+        items: list(&get("items"), "items", "an array of item keys (strings)", string_element)?,
         limit: text("limit")?,
-        rate: list_or_empty(&get("rate"), "rate", "an array of `{requests, per_ms}` windows")?,
+        rate: list_or_empty(&get("rate"), "rate", "an array of `{requests, per_ms}` windows", rate_window)?,
         dry_run,
-        objects: list_or_empty(&get("objects"), "objects", "an array of object indexes")?,
-        values: list_or_empty(&get("values"), "values", "an array of observable values (strings)")?,
+        objects: list_or_empty(&get("objects"), "objects", "an array of object indexes", whole)?,
+        values: list_or_empty(&get("values"), "values", "an array of observable values (strings)", string_element)?,
     })
 }
 
 /// A list field of a request, through its JSON text.
-fn list<T: serde::de::DeserializeOwned>(value: &JsValue, key: &str, expected: &str) -> Result<Vec<T>, JsValue> {
-    if !js_sys::Array::is_array(value) {
-        return Err(bad_request(key, expected, value));
-    }
-    JSON::stringify(value)
-        .ok()
-        .and_then(|s| js_text(&s))
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .ok_or_else(|| bad_request(key, expected, value))
-}
-
-/// [`list`], absent (`undefined`) being empty.
-fn list_or_empty<T: serde::de::DeserializeOwned>(
+fn list<T>(
     value: &JsValue,
     key: &str,
     expected: &str,
+    element: impl Fn(&Value<'_>) -> Option<T>,
 ) -> Result<Vec<T>, JsValue> {
-    if value.is_undefined() { Ok(Vec::new()) } else { list(value, key, expected) }
+    array_of(value, element).ok_or_else(|| bad_request(key, expected, value))
+}
+
+/// A JS array read through its JSON text, each element by `element`; `None` if it is not an array or
+/// an element is refused.
+fn array_of<T>(value: &JsValue, element: impl Fn(&Value<'_>) -> Option<T>) -> Option<Vec<T>> {
+    if !js_sys::Array::is_array(value) {
+        return None;
+    }
+    let text = JSON::stringify(value).ok().and_then(|s| js_text(&s))?;
+    let arena = Arena::new();
+    match Value::parse(&text, &arena) {
+        Ok(Value::Array(elements)) => elements.iter().map(element).collect(),
+        _ => None,
+    }
+}
+
+/// [`list`], absent (`undefined`) being empty.
+fn list_or_empty<T>(
+    value: &JsValue,
+    key: &str,
+    expected: &str,
+    element: impl Fn(&Value<'_>) -> Option<T>,
+) -> Result<Vec<T>, JsValue> {
+    if value.is_undefined() { Ok(Vec::new()) } else { list(value, key, expected, element) }
+}
+
+/// A JSON string as an owned `String`.
+fn string_element(value: &Value<'_>) -> Option<String> {
+    value.as_str().map(str::to_owned)
+}
+
+/// A whole number ≥ 0 that fits `T`.
+fn whole<T: TryFrom<u64>>(value: &Value<'_>) -> Option<T> {
+    match value {
+        Value::Number(n) => n.as_i64().and_then(|n| u64::try_from(n).ok()).and_then(|n| T::try_from(n).ok()),
+        _ => None,
+    }
+}
+
+/// `{requests, per_ms}` (other keys ignored, as before).
+fn rate_window(value: &Value<'_>) -> Option<crate::plan::RateWindow> {
+    Some(crate::plan::RateWindow { requests: whole(value.get("requests")?)?, per_ms: whole(value.get("per_ms")?)? })
 }
 
 /// "expected `request.<key>` as …, as `plan` gives it; found …".
@@ -415,8 +445,9 @@ fn js_kind(value: &JsValue) -> &'static str {
 
 /// `relay.plan`'s options: whether the items come back as JSON text (`itemsJson`).
 fn plan_options(options: Option<JsValue>) -> Result<bool, JsValue> {
-    let Some(value) = options_value(options)? else { return Ok(false) };
-    let obj = Obj::new(&value, "options").map_err(|e| throwable(&options_error(e)))?;
+    let Some(json) = options_json(options)? else { return Ok(false) };
+    let value = json.tree()?;
+    let obj = Obj::new(&value, "options", Text::NONE).map_err(|e| throwable(&options_error(e)))?;
     check_keys(&obj, &["itemsJson"])?;
     Ok(obj.bool("itemsJson").map_err(|e| throwable(&options_error(e)))?.unwrap_or(false))
 }
@@ -443,8 +474,9 @@ fn plan_facts_optional(facts: JsValue) -> Result<crate::plan::PlanFacts, JsValue
         out.now = Some(now);
         return Ok(out);
     }
-    let Some(value) = options_value(Some(facts))? else { return Ok(out) };
-    let obj = Obj::new(&value, "facts").map_err(|e| throwable(&options_error(e)))?;
+    let Some(json) = options_json(Some(facts))? else { return Ok(out) };
+    let value = json.tree()?;
+    let obj = Obj::new(&value, "facts", Text::NONE).map_err(|e| throwable(&options_error(e)))?;
     check_keys(&obj, &["now", "defenderActive", "format"])?;
     out.now = obj.timestamp("now").map_err(|e| throwable(&options_error(e)))?;
     out.format = format_option(&obj, "facts.format")?;
@@ -460,7 +492,7 @@ fn plan_facts_optional(facts: JsValue) -> Result<crate::plan::PlanFacts, JsValue
             out.defender_active.insert(String::new(), count);
         }
         Some(Value::Object(fields)) => {
-            for (name, count) in fields {
+            for (name, count) in *fields {
                 let count = match count {
                     Value::Number(n) => n.as_i64().and_then(|c| u32::try_from(c).ok()),
                     _ => None,
@@ -606,9 +638,10 @@ pub fn parse_pattern(text: JsValue, options: Option<ParsePatternOptionsJs>) -> R
     let Some(text) = text.as_string() else {
         return Err(throwable(&Error::new(Code::Options, "expected the pattern as a string")));
     };
-    let version = match options_value(options.map(JsCast::unchecked_into))? {
-        Some(value) => {
-            let obj = Obj::new(&value, "options").map_err(|e| throwable(&options_error(e)))?;
+    let version = match options_json(options.map(JsCast::unchecked_into))? {
+        Some(json) => {
+            let value = json.tree()?;
+            let obj = Obj::new(&value, "options", Text::NONE).map_err(|e| throwable(&options_error(e)))?;
             check_keys(&obj, &["specVersion"])?;
             match obj.str("specVersion").map_err(|e| throwable(&options_error(e)))? {
                 None | Some("2.1") => SpecVersion::V2_1,
@@ -632,8 +665,9 @@ pub fn parse_pattern(text: JsValue, options: Option<ParsePatternOptionsJs>) -> R
 pub fn decode(payload: PayloadJs, options: Option<DecodeOptionsJs>) -> Result<DecodeResultJs, JsValue> {
     let text = payload_text(&payload)?;
     let mut opts = DecodeOptions::default();
-    if let Some(value) = options_value(options.map(JsCast::unchecked_into))? {
-        let obj = Obj::new(&value, "options").map_err(|e| throwable(&options_error(e)))?;
+    if let Some(json) = options_json(options.map(JsCast::unchecked_into))? {
+        let value = json.tree()?;
+        let obj = Obj::new(&value, "options", Text::NONE).map_err(|e| throwable(&options_error(e)))?;
         check_keys(&obj, &["format", "maxBytes"])?;
         opts.format = format_option(&obj, "options.format")?;
         if let Some(max) = obj.number("maxBytes").map_err(|e| throwable(&options_error(e)))? {
@@ -728,29 +762,27 @@ fn format_option(obj: &Obj<'_, '_>, path: &str) -> Result<Option<Format>, JsValu
     })
 }
 
-/// An options object as a JSON tree (owned), or `None` for `undefined`/`null`.
-fn options_value(options: Option<JsValue>) -> Result<Option<Value<'static>>, JsValue> {
+/// An options object's JSON text, with the arena its tree is read into.
+struct OptionsJson {
+    text: String,
+    arena: Arena,
+}
+
+impl OptionsJson {
+    /// The options as a JSON tree.
+    fn tree(&self) -> Result<Value<'_>, JsValue> {
+        Value::parse(&self.text, &self.arena).map_err(|e| throwable(&options_error(e)))
+    }
+}
+
+/// An options object as JSON text, or `None` for `undefined`/`null`.
+fn options_json(options: Option<JsValue>) -> Result<Option<OptionsJson>, JsValue> {
     let Some(options) = options.filter(|o| !o.is_undefined() && !o.is_null()) else { return Ok(None) };
     let text = JSON::stringify(&options)
         .ok()
         .and_then(|s| js_text(&s))
         .ok_or_else(|| throwable(&Error::new(Code::Options, "options cannot be turned into JSON")))?;
-    let value: Value<'_> = Value::parse(&text).map_err(|e| throwable(&options_error(e)))?;
-    Ok(Some(into_owned(value)))
-}
-
-fn into_owned(value: Value<'_>) -> Value<'static> {
-    use std::borrow::Cow;
-    match value {
-        Value::Null => Value::Null,
-        Value::Bool(b) => Value::Bool(b),
-        Value::Number(n) => Value::Number(n),
-        Value::String(s) => Value::String(Cow::Owned(s.into_owned())),
-        Value::Array(items) => Value::Array(items.into_iter().map(into_owned).collect()),
-        Value::Object(fields) => {
-            Value::Object(fields.into_iter().map(|(k, v)| (Cow::Owned(k.into_owned()), into_owned(v))).collect())
-        }
-    }
+    Ok(Some(OptionsJson { text, arena: Arena::new() }))
 }
 
 /// Unknown option keys are errors: a typo must not silently change behaviour.

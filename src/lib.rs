@@ -47,8 +47,8 @@ pub use decode::{DecodeOptions, Decoded, ItemError, decode};
 
 /// For the `json_parse` fuzz target only (cargo-fuzz builds with `--cfg fuzzing`): the crate's JSON
 /// parser and the `serde_json` tree builder it replaced (`json::oracle`) must accept the same texts
-/// with the same trees (strings borrowed or owned alike, floats bit for bit) and reject the same
-/// texts with the same message.
+/// with the same trees (strings borrowed from the text alike, floats bit for bit) and reject the
+/// same texts with the same message.
 ///
 /// # Panics
 ///
@@ -57,8 +57,11 @@ pub use decode::{DecodeOptions, Decoded, ItemError, decode};
 #[doc(hidden)]
 #[allow(clippy::panic)]
 pub fn fuzz_json_parse(text: &str) {
-    match (json::Value::parse(text), json::oracle::parse(text)) {
-        (Ok(ours), Ok(theirs)) => assert!(json::oracle::same(&ours, &theirs), "{text:?}: {ours:?} is not {theirs:?}"),
+    let arena = json::Arena::new();
+    match (json::Value::parse(text, &arena), json::oracle::parse(text)) {
+        (Ok(ours), Ok(theirs)) => {
+            assert!(json::oracle::same(&ours, text, &theirs), "{text:?}: {ours:?} is not {theirs:?}");
+        }
         (Err(ours), Err(theirs)) => assert_eq!(ours.message(), format!("malformed JSON: {theirs}"), "{text:?}"),
         (ours, theirs) => panic!("{text:?}: parsed as {ours:?}, serde_json says {theirs:?}"),
     }

@@ -848,13 +848,14 @@ fn with_resend(
 /// The ids of a `defender-batch-delete` request's body.
 fn batch_delete_ids(request: &Request) -> Result<Vec<String>, Error> {
     let body = request.body.as_deref().unwrap_or_default();
-    let ids = match crate::json::Value::parse(body) {
+    let arena = crate::json::Arena::new();
+    let ids = match crate::json::Value::parse(body, &arena) {
         Ok(crate::json::Value::Object(fields)) => {
-            fields.into_iter().find(|(k, _)| k == "IndicatorIds").and_then(|(_, ids)| match ids {
+            fields.iter().find(|(k, _)| *k == "IndicatorIds").and_then(|(_, ids)| match ids {
                 crate::json::Value::Array(ids) => ids
-                    .into_iter()
+                    .iter()
                     .map(|id| match id {
-                        crate::json::Value::String(id) => Some(id.into_owned()),
+                        crate::json::Value::String(id) => Some((*id).to_owned()),
                         _ => None,
                     })
                     .collect(),
@@ -1001,7 +1002,8 @@ fn outcome_wait(outcome: &Outcome) -> Option<u64> {
 
 /// The `indicatorValue`s of an import body, in order.
 fn import_values(body: &str) -> Vec<String> {
-    let Ok(value) = crate::json::Value::parse(body) else { return Vec::new() };
+    let arena = crate::json::Arena::new();
+    let Ok(value) = crate::json::Value::parse(body, &arena) else { return Vec::new() };
     match value.get("Indicators") {
         Some(crate::json::Value::Array(list)) => {
             list.iter().map(|i| i.get_str("indicatorValue").unwrap_or_default().to_owned()).collect()

@@ -1,7 +1,5 @@
 //! The validating walk over the configuration document: every problem is collected, none stops it.
 
-use std::borrow::Cow;
-
 use super::policy::{self, PolicyPatch};
 use super::{
     Config, ConfigError, ConfigErrors, Credential, DEFAULT_SOURCE_SYSTEM, DEFENDER_TENANT_CAP, DefenderSettings,
@@ -30,7 +28,7 @@ impl Cx {
 
 /// An object of the document with its path.
 pub(super) struct Fields<'v, 'a> {
-    fields: &'v [(Cow<'a, str>, Value<'a>)],
+    fields: &'v crate::json::Fields<'a>,
     pub(super) path: String,
 }
 
@@ -38,7 +36,7 @@ impl<'v, 'a> Fields<'v, 'a> {
     /// `value` as an object, else an error at `path`.
     pub(super) fn of(cx: &mut Cx, value: &'v Value<'a>, path: String) -> Option<Self> {
         if let Value::Object(fields) = value {
-            Some(Self { fields, path })
+            Some(Self { fields: *fields, path })
         } else {
             cx.err(path, expected("an object", value).message());
             None
@@ -49,7 +47,7 @@ impl<'v, 'a> Fields<'v, 'a> {
     pub(super) fn check_keys(&self, cx: &mut Cx, known: &[&str]) {
         for (i, (key, _)) in self.fields.iter().enumerate() {
             let path = self.key(key);
-            if !known.contains(&key.as_ref()) {
+            if !known.contains(key) {
                 cx.err(path, unknown_key(key, known));
             } else if self.fields.iter().skip(i + 1).any(|(k, _)| k == key) {
                 cx.err(path, format!("duplicate key `{key}`: keep one"));
@@ -64,7 +62,7 @@ impl<'v, 'a> Fields<'v, 'a> {
 
     /// A field including an explicit `null`.
     pub(super) fn raw(&self, key: &str) -> Option<&'v Value<'a>> {
-        self.fields.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.fields.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
     /// A field; `null` counts as absent.
@@ -74,13 +72,13 @@ impl<'v, 'a> Fields<'v, 'a> {
 
     /// The fields, in order.
     pub(super) fn iter(&self) -> impl Iterator<Item = (&'v str, &'v Value<'a>)> {
-        self.fields.iter().map(|(k, v)| (k.as_ref(), v))
+        self.fields.iter().map(|(k, v)| (*k, v))
     }
 
     /// An optional string.
     pub(super) fn str(&self, cx: &mut Cx, key: &str) -> Option<&'v str> {
         match self.get(key)? {
-            Value::String(s) => Some(s),
+            Value::String(s) => Some(*s),
             other => {
                 cx.err(self.key(key), expected("a string", other).message());
                 None
@@ -356,7 +354,8 @@ const DESTINATION_KEYS: &[&str] = &[
 
 pub(super) fn parse(text: &str) -> Result<Config, ConfigErrors> {
     let mut cx = Cx::default();
-    let value = match Value::parse(text) {
+    let arena = crate::json::Arena::new();
+    let value = match Value::parse(text, &arena) {
         Ok(value) => value,
         Err(e) => {
             cx.err("$", e.message());
@@ -397,7 +396,7 @@ fn document(cx: &mut Cx, value: &Value<'_>) -> Option<Config> {
             cx.err(path, "missing key `destinations`: add an array with at least one destination");
             &[]
         }
-        Some(Value::Array(items)) if items.is_empty() => {
+        Some(Value::Array([])) => {
             cx.err(path, "`destinations` is empty: add at least one destination");
             &[]
         }

@@ -94,7 +94,7 @@ struct EventContext<'a> {
 }
 
 /// Decodes any MISP shape.
-pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<'a>) -> Result<(), Error> {
+pub(crate) fn decode_payload(root: &Value<'_>, path: &str, out: &mut Output<'_>) -> Result<(), Error> {
     match root {
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
@@ -110,7 +110,7 @@ pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<
             Ok(())
         }
         Value::Object(_) => {
-            let obj = Obj::new(root, path)?;
+            let obj = Obj::new(root, path, out.text())?;
             if let Some(response) = obj.get("response") {
                 return decode_payload(response, &obj.key_path("response"), out);
             }
@@ -136,10 +136,11 @@ pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<
     }
 }
 
-fn decode_event<'a>(value: &Value<'a>, path: &str, out: &mut Output<'a>) -> Result<(), Error> {
-    let event = Obj::new(value, path)?;
+fn decode_event(value: &Value<'_>, path: &str, out: &mut Output<'_>) -> Result<(), Error> {
+    let event = Obj::new(value, path, out.text())?;
     let orgc_path = event.key_path("Orgc");
-    let orgc = event.get("Orgc").or_else(|| event.get("Org")).map(|o| Obj::new(o, &orgc_path)).transpose()?;
+    let orgc =
+        event.get("Orgc").or_else(|| event.get("Org")).map(|o| Obj::new(o, &orgc_path, event.source())).transpose()?;
     let ctx = EventContext {
         info: event.text_cow("info")?,
         uuid: event.text_cow("uuid")?,
@@ -154,7 +155,7 @@ fn decode_event<'a>(value: &Value<'a>, path: &str, out: &mut Output<'a>) -> Resu
         let objects_path = event.key_path("Object");
         for (i, o) in objects.iter().enumerate() {
             let object_path = join_index(&objects_path, i);
-            let object = match Obj::new(o, &object_path) {
+            let object = match Obj::new(o, &object_path, event.source()) {
                 Ok(object) => object,
                 Err(e) => {
                     let index = out.next_index();
@@ -178,19 +179,19 @@ fn decode_event<'a>(value: &Value<'a>, path: &str, out: &mut Output<'a>) -> Resu
 }
 
 fn attribute<'a>(
-    value: &Value<'a>,
+    value: &Value<'_>,
     path: Path<'_>,
     index: usize,
     ctx: &EventContext<'a>,
     out: &mut Output<'a>,
 ) -> Result<(), Error> {
-    let a = Obj::at(value, path)?;
+    let a = Obj::at(value, path, out.text())?;
     if a.bool("to_ids")? != Some(true) {
         return Ok(());
     }
     let kind = a.req_str("type")?;
     let raw: Cow<'_, str> = match a.get("value") {
-        Some(Value::String(s)) => Cow::Borrowed(s.as_ref()),
+        Some(Value::String(s)) => Cow::Borrowed(*s),
         Some(Value::Number(n)) => Cow::Owned(n.to_string()),
         Some(other) => return Err(crate::json::expected("a string", other).at_path(a.key_path("value"))),
         None => return Err(Error::new(Code::Missing, "missing field `value`").at_path(a.key_path("value"))),
@@ -237,11 +238,11 @@ fn tags<'a>(obj: &Obj<'_, 'a>) -> Result<Vec<Cow<'a, str>>, Error> {
         let list_path = obj.key_path(key);
         for (i, t) in list.iter().enumerate() {
             let tag_path = join_index(&list_path, i);
-            let tag = Obj::new(t, &tag_path)?;
+            let tag = Obj::new(t, &tag_path, obj.source())?;
             let name = match tag.get("Tag") {
                 Some(inner) => {
                     let inner_path = tag.key_path("Tag");
-                    Obj::new(inner, &inner_path)?.text_cow("name")?
+                    Obj::new(inner, &inner_path, obj.source())?.text_cow("name")?
                 }
                 None => tag.text_cow("name")?,
             };

@@ -12,7 +12,7 @@
 use crate::decode::stix::{self, Context};
 use crate::decode::{Output, absorb, each_item, one_item, shape_error};
 use crate::error::{Code, Error, quote};
-use crate::json::{Obj, Path, Value, expected, join_index};
+use crate::json::{Arena, Obj, Path, Text, Value, expected, join_index};
 use crate::model::{Event, Format};
 
 /// Whether a value is an OpenCTI event or its SSE envelope.
@@ -35,7 +35,7 @@ fn event_kind(name: &str) -> Option<Event> {
 }
 
 /// Decodes one event, or an array of events.
-pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<'a>) -> Result<(), Error> {
+pub(crate) fn decode_payload(root: &Value<'_>, path: &str, out: &mut Output<'_>) -> Result<(), Error> {
     match root {
         Value::Array(events) => {
             each_item(events, path, out, |event, path, index, out| decode_event(event, path, index, out));
@@ -49,8 +49,8 @@ pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<
     }
 }
 
-fn decode_event<'a>(value: &Value<'a>, path: Path<'_>, index: usize, out: &mut Output<'a>) -> Result<(), Error> {
-    let obj = Obj::at(value, path)?;
+fn decode_event(value: &Value<'_>, path: Path<'_>, index: usize, out: &mut Output<'_>) -> Result<(), Error> {
+    let obj = Obj::at(value, path, out.text())?;
     // The event kind: `type` on the event, or `event` on its SSE envelope.
     let declared = match obj.str("type")? {
         Some(t) => Some((t, "type")),
@@ -60,13 +60,15 @@ fn decode_event<'a>(value: &Value<'a>, path: Path<'_>, index: usize, out: &mut O
     let data_path = Path::Key(obj.path_ref(), "data");
     match obj.get("data") {
         Some(Value::String(text)) => {
-            let inner = Value::parse(text).map_err(|e| {
+            let arena = Arena::new();
+            let inner = Value::parse(text, &arena).map_err(|e| {
                 Error::new(Code::Json, format!("the event's `data` string is not JSON: {}", e.message()))
                     .at_path(data_path.render())
             })?;
             let event = declared.map(event).transpose()?;
-            // The inner text dies with this call: decode into a nested output, then own the items.
-            let mut nested = out.nested();
+            // The inner text may die with this call (it had escapes, as a JSON text in a string
+            // has): decode into a nested output, then own the items.
+            let mut nested = out.nested(Text::new(text));
             let result = decode_inner(&inner, event, data_path, index, &mut nested);
             absorb(out, nested);
             result
@@ -93,14 +95,14 @@ fn event_of(kind: &str, path: impl FnOnce() -> String) -> Result<Event, Error> {
 
 /// The event JSON from inside an SSE `data` string: `{"data":{STIX},"message",...}`, possibly
 /// with its own `type`.
-fn decode_inner<'a>(
-    inner: &Value<'a>,
+fn decode_inner(
+    inner: &Value<'_>,
     declared: Option<Event>,
     path: Path<'_>,
     index: usize,
-    out: &mut Output<'a>,
+    out: &mut Output<'_>,
 ) -> Result<(), Error> {
-    let obj = Obj::at(inner, path)?;
+    let obj = Obj::at(inner, path, out.text())?;
     let event = match declared {
         Some(event) => event,
         None => match obj.str("type")? {
@@ -120,12 +122,12 @@ fn decode_inner<'a>(
     decode_stix(data, event, data_path, index, out)
 }
 
-fn decode_stix<'a>(
-    data: &Value<'a>,
+fn decode_stix(
+    data: &Value<'_>,
     event: Event,
     path: Path<'_>,
     index: usize,
-    out: &mut Output<'a>,
+    out: &mut Output<'_>,
 ) -> Result<(), Error> {
     let object_type = data.get_str("type").unwrap_or("");
     if object_type != "indicator" && !stix::OBSERVABLE_TYPES.contains(&object_type) {
@@ -192,13 +194,14 @@ fn sse_block(event: Option<&str>, data: &str, block: usize, out: &mut Output<'_>
     let path = join_index("", block);
     let index = out.next_index();
     let data_path = format!("{path}.data");
-    let result = Value::parse(data)
+    let arena = Arena::new();
+    let result = Value::parse(data, &arena)
         .map_err(|e| {
             Error::new(Code::Json, format!("the SSE `data:` is not JSON: {}", e.message())).at_path(&data_path)
         })
         .and_then(|inner| {
             let declared = event.map(|kind| event_of(kind, || format!("{path}.event"))).transpose()?;
-            let mut nested = out.nested();
+            let mut nested = out.nested(Text::new(data));
             let result = decode_inner(&inner, declared, Path::Text(&data_path), index, &mut nested);
             absorb(out, nested);
             result

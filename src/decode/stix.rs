@@ -12,7 +12,6 @@
 //! `extension-definition--ea279b3e-…` (SDOs) / `extension-definition--f93e2c80-…` (SCOs) and the
 //! older top-level `x_opencti_*` properties.
 
-use std::borrow::Cow;
 use std::cell::OnceCell;
 
 use crate::decode::tlp::Markings;
@@ -89,16 +88,18 @@ pub(crate) fn looks_like(value: &Value<'_>) -> bool {
 
 /// What an object is read against: the bundle's markings and identities, and the event that
 /// carried it.
-pub(crate) struct Context<'v, 'a> {
+pub(crate) struct Context<'v> {
     format: Format,
     event: Option<Event>,
     markings: Markings<'v>,
-    identities: crate::fasthash::FastMap<&'v str, &'v Cow<'a, str>>,
-    objects: &'v [Value<'a>],
-    by_id: OnceCell<crate::fasthash::FastMap<&'v str, &'v Value<'a>>>,
+    /// Identity names by id (their `name` values: a map of the same type as `by_id`, one
+    /// instantiation of the hash table's code in wasm).
+    identities: crate::fasthash::FastMap<&'v str, &'v Value<'v>>,
+    objects: &'v [Value<'v>],
+    by_id: OnceCell<crate::fasthash::FastMap<&'v str, &'v Value<'v>>>,
 }
 
-impl<'v, 'a: 'v> Context<'v, 'a> {
+impl<'v> Context<'v> {
     /// A context for objects outside any bundle (OpenCTI events).
     pub(crate) fn standalone(format: Format, event: Option<Event>) -> Self {
         Self {
@@ -112,7 +113,7 @@ impl<'v, 'a: 'v> Context<'v, 'a> {
     }
 
     /// A context over the objects of a bundle or array: learns TLP markings and identity names.
-    fn over(objects: &'v [Value<'a>], format: Format) -> Self {
+    fn over(objects: &'v [Value<'v>], format: Format) -> Self {
         let mut ctx = Self::standalone(format, None);
         ctx.objects = objects;
         for object in objects {
@@ -121,7 +122,7 @@ impl<'v, 'a: 'v> Context<'v, 'a> {
                     ctx.markings.learn(object);
                 }
                 Some("identity") => {
-                    if let (Some(id), Some(Value::String(name))) = (object.get_str("id"), object.get("name")) {
+                    if let (Some(id), Some(name @ Value::String(_))) = (object.get_str("id"), object.get("name")) {
                         ctx.identities.insert(id, name);
                     }
                 }
@@ -131,7 +132,7 @@ impl<'v, 'a: 'v> Context<'v, 'a> {
         ctx
     }
 
-    fn find(&self, id: &str) -> Option<&'v Value<'a>> {
+    fn find(&self, id: &str) -> Option<&'v Value<'v>> {
         let objects = self.objects;
         self.by_id
             .get_or_init(|| objects.iter().filter_map(|o| o.get_str("id").map(|id| (id, o))).collect())
@@ -141,10 +142,10 @@ impl<'v, 'a: 'v> Context<'v, 'a> {
 }
 
 /// Decodes a STIX payload: a bundle, one object, or an array of objects.
-pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<'a>) -> Result<(), Error> {
+pub(crate) fn decode_payload(root: &Value<'_>, path: &str, out: &mut Output<'_>) -> Result<(), Error> {
     match root {
         Value::Object(_) if root.get_str("type") == Some("bundle") => {
-            let bundle = Obj::new(root, path)?;
+            let bundle = Obj::new(root, path, out.text())?;
             let objects = bundle.array("objects")?.unwrap_or(&[]);
             let ctx = Context::over(objects, Format::Stix);
             let list_path = bundle.key_path("objects");
@@ -171,14 +172,14 @@ pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<
 
 /// Decodes one STIX object into zero or more items (pushed to `out`); problems with parts of it
 /// (one bad hash among three) are pushed as errors, a problem with the whole object is returned.
-pub(crate) fn decode_object<'v, 'a: 'v>(
-    ctx: &Context<'v, 'a>,
-    value: &'v Value<'a>,
+pub(crate) fn decode_object(
+    ctx: &Context<'_>,
+    value: &Value<'_>,
     path: Path<'_>,
     index: usize,
-    out: &mut Output<'a>,
+    out: &mut Output<'_>,
 ) -> Result<(), Error> {
-    let obj = Obj::at(value, path)?;
+    let obj = Obj::at(value, path, out.text())?;
     let kind = obj.req_str("type")?;
     if kind == "indicator" {
         return indicator(ctx, &obj, index, out);
@@ -200,7 +201,7 @@ pub(crate) fn decode_object<'v, 'a: 'v>(
     .at_path(obj.key_path("type")))
 }
 
-fn indicator<'a>(ctx: &Context<'_, 'a>, obj: &Obj<'_, 'a>, index: usize, out: &mut Output<'a>) -> Result<(), Error> {
+fn indicator<'a>(ctx: &Context<'_>, obj: &Obj<'_, 'a>, index: usize, out: &mut Output<'a>) -> Result<(), Error> {
     let mut base = common(ctx, obj)?;
     let pattern_text = obj.req_str("pattern")?;
     let pattern_type = obj.str("pattern_type")?.unwrap_or("stix");
@@ -252,7 +253,7 @@ fn parse_pattern<'t>(text: &'t str, spec_version: Option<&str>) -> Result<patter
 }
 
 fn observable_object<'a>(
-    ctx: &Context<'_, 'a>,
+    ctx: &Context<'_>,
     obj: &Obj<'_, 'a>,
     kind: &str,
     index: usize,
@@ -282,7 +283,7 @@ fn observable_object<'a>(
 }
 
 /// The fields every STIX object shares, plus OpenCTI's.
-fn common<'a>(ctx: &Context<'_, 'a>, obj: &Obj<'_, 'a>) -> Result<Indicator<'a>, Error> {
+fn common<'a>(ctx: &Context<'_>, obj: &Obj<'_, 'a>) -> Result<Indicator<'a>, Error> {
     let mut item = Indicator::new(ctx.format, obj.path());
     item.event = ctx.event;
     if ctx.event == Some(Event::Delete) {
@@ -307,7 +308,8 @@ fn common<'a>(ctx: &Context<'_, 'a>, obj: &Obj<'_, 'a>) -> Result<Indicator<'a>,
         item.tlp = ctx.markings.strictest(refs.iter().filter_map(Value::as_str));
     }
     if let Some(author) = obj.cow("created_by_ref")? {
-        item.source.owner = ctx.identities.get(author.as_ref()).map(|name| (*name).clone());
+        item.source.owner =
+            ctx.identities.get(author.as_ref()).and_then(|name| name.as_str()).map(|name| obj.source().cow(name));
         item.source.owner_id = Some(author);
     }
     item.external_references = external_references(obj)?;
@@ -419,7 +421,7 @@ fn registry_key(obj: &Obj<'_, '_>) -> Result<Observable, Error> {
         normalize::observable(ObservableType::RegistryKey, None, key).map_err(|e| e.at_path(obj.key_path("key")))?;
     if let Some(first) = obj.array("values")?.and_then(<[Value<'_>]>::first) {
         let path = join_index(&obj.key_path("values"), 0);
-        let value = Obj::new(first, &path)?;
+        let value = Obj::new(first, &path, obj.source())?;
         observable.value_name = value.text("name")?.map(str::to_owned);
         observable.value_type = value.text("data_type")?.map(str::to_owned);
     }
@@ -437,7 +439,7 @@ fn hashes(obj: &Obj<'_, '_>, kind: ObservableType) -> Result<Vec<Result<Observab
         )
         .at_path(hashes_path));
     };
-    let hashes = Obj::new(value, &hashes_path)?;
+    let hashes = Obj::new(value, &hashes_path, obj.source())?;
     let mut found: Vec<(Option<HashAlgorithm>, Result<Observable, Error>)> = hashes
         .fields()
         .map(|(name, raw)| {
@@ -482,7 +484,7 @@ fn hash_rank(algorithm: HashAlgorithm) -> u8 {
 }
 
 /// A `network-traffic` SCO: its destination (resolved in the bundle) with port and protocol.
-fn network_traffic(ctx: &Context<'_, '_>, obj: &Obj<'_, '_>) -> Result<Observable, Error> {
+fn network_traffic(ctx: &Context<'_>, obj: &Obj<'_, '_>) -> Result<Observable, Error> {
     let dst_ref = obj.req_str("dst_ref")?;
     let Some(target) = ctx.find(dst_ref) else {
         return Err(Error::new(

@@ -95,14 +95,14 @@ fn is_indicator(value: &Value<'_>) -> bool {
 }
 
 /// Decodes one indicator, an array, or a `{"data": ...}` envelope.
-pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<'a>) -> Result<(), Error> {
+pub(crate) fn decode_payload(root: &Value<'_>, path: &str, out: &mut Output<'_>) -> Result<(), Error> {
     match root {
         Value::Array(items) => {
             each_item(items, path, out, indicator);
             Ok(())
         }
         Value::Object(_) if root.get("data").is_some() && !is_indicator(root) => {
-            let envelope = Obj::new(root, path)?;
+            let envelope = Obj::new(root, path, out.text())?;
             let data_path = envelope.key_path("data");
             match envelope.get("data") {
                 Some(Value::Array(items)) => each_item(items, &data_path, out, indicator),
@@ -119,8 +119,8 @@ pub(crate) fn decode_payload<'a>(root: &Value<'a>, path: &str, out: &mut Output<
     }
 }
 
-fn indicator<'a>(value: &Value<'a>, path: Path<'_>, index: usize, out: &mut Output<'a>) -> Result<(), Error> {
-    let obj = Obj::at(value, path)?;
+fn indicator(value: &Value<'_>, path: Path<'_>, index: usize, out: &mut Output<'_>) -> Result<(), Error> {
+    let obj = Obj::at(value, path, out.text())?;
     let type_name = obj.req_str("type")?;
     let Some(kind) = kind(type_name) else {
         return Err(Error::new(
@@ -185,7 +185,7 @@ fn id_field<'a>(obj: &Obj<'_, 'a>, key: &str) -> Result<Option<Cow<'a, str>>, Er
         None => None,
         Some(Value::Number(n)) => Some(Cow::Owned(n.to_string())),
         Some(Value::String(s)) if s.trim().is_empty() => None,
-        Some(Value::String(s)) if s.trim().len() == s.len() => Some(s.clone()),
+        Some(Value::String(s)) if s.trim().len() == s.len() => Some(obj.source().cow(s)),
         Some(Value::String(s)) => Some(Cow::Owned(s.trim().to_owned())),
         Some(other) => return Err(crate::json::expected("a number or string id", other).at_path(obj.key_path(key))),
     })
@@ -195,7 +195,7 @@ fn id_field<'a>(obj: &Obj<'_, 'a>, key: &str) -> Result<Option<Cow<'a, str>>, Er
 fn false_positives(obj: &Obj<'_, '_>) -> Result<Option<u32>, Error> {
     let path = obj.key_path("falsePositives");
     let count = match obj.get("falsePositives") {
-        Some(v @ Value::Object(_)) => Obj::new(v, &path)?.number("count")?,
+        Some(v @ Value::Object(_)) => Obj::new(v, &path, obj.source())?.number("count")?,
         Some(_) => obj.number("falsePositives")?,
         None => obj.number("falsePositiveCount")?,
     };
@@ -216,10 +216,10 @@ fn names<'a>(obj: &Obj<'_, 'a>, key: &str) -> Result<Vec<Cow<'a, str>>, Error> {
     list.iter()
         .enumerate()
         .filter_map(|(i, v)| match v {
-            Value::String(s) => Some(Ok(s.clone())),
+            Value::String(s) => Some(Ok(obj.source().cow(s))),
             Value::Object(_) => {
                 let path = join_index(&list_path, i);
-                match Obj::new(v, &path).and_then(|o| o.text_cow("name")) {
+                match Obj::new(v, &path, obj.source()).and_then(|o| o.text_cow("name")) {
                     Ok(Some(name)) => Some(Ok(name)),
                     Ok(None) => {
                         Some(Err(Error::new(Code::Missing, "missing field `name`").at_path(join_key(&path, "name"))))
@@ -236,16 +236,16 @@ fn names<'a>(obj: &Obj<'_, 'a>, key: &str) -> Result<Vec<Cow<'a, str>>, Error> {
 }
 
 /// A v3 sub-collection: `{"data":[...]}` or a bare array; with its path.
-fn collection<'v, 'a>(obj: &Obj<'v, 'a>, key: &str) -> Result<Option<(&'v [Value<'a>], String)>, Error> {
+fn collection<'v>(obj: &Obj<'v, '_>, key: &str) -> Result<Option<(&'v [Value<'v>], String)>, Error> {
     let path = obj.key_path(key);
     match obj.get(key) {
         None => Ok(None),
-        Some(Value::Array(items)) => Ok(Some((items, path))),
+        Some(Value::Array(items)) => Ok(Some((*items, path))),
         Some(wrapper @ Value::Object(_)) => {
             let data_path = join_key(&path, "data");
             match wrapper.get("data") {
                 None | Some(Value::Null) => Ok(None),
-                Some(Value::Array(items)) => Ok(Some((items.as_slice(), data_path))),
+                Some(Value::Array(items)) => Ok(Some((*items, data_path))),
                 Some(other) => Err(crate::json::expected("an array", other).at_path(data_path)),
             }
         }
@@ -259,10 +259,10 @@ fn attributes<'a>(obj: &Obj<'_, 'a>, item: &mut Indicator<'a>) -> Result<(Option
     let Some((list, list_path)) = collection(obj, "attributes")? else { return Ok(network) };
     for (i, v) in list.iter().enumerate() {
         let path = join_index(&list_path, i);
-        let attribute = Obj::new(v, &path)?;
+        let attribute = Obj::new(v, &path, obj.source())?;
         let Some(kind) = attribute.text_cow("type")? else { continue };
         let value: Cow<'a, str> = match attribute.get("value") {
-            Some(Value::String(s)) => s.clone(),
+            Some(Value::String(s)) => obj.source().cow(s),
             Some(Value::Number(n)) => Cow::Owned(n.to_string()),
             Some(Value::Bool(b)) => Cow::Owned(b.to_string()),
             _ => continue,

@@ -39,7 +39,7 @@ pub(crate) struct Markings<'a> {
 
 impl<'a> Markings<'a> {
     /// Reads a `marking-definition` object; returns whether it was a TLP marking.
-    pub(crate) fn learn(&mut self, object: &'a Value<'a>) -> bool {
+    pub(crate) fn learn(&mut self, object: &Value<'a>) -> bool {
         let Some(id) = object.get_str("id") else { return false };
         if let Some(tlp) = tlp_of_definition(object) {
             self.by_id.insert(id, tlp);
@@ -90,7 +90,7 @@ mod tests {
 
     #[test]
     fn known_ids_and_bundle_definitions() {
-        let defs = Value::parse(
+        let defs = Value::parse_leaked(
             r#"[{"type":"marking-definition","id":"marking-definition--aaaa","definition_type":"tlp","definition":{"tlp":"red"}},
                 {"type":"marking-definition","id":"marking-definition--bbbb","extensions":{"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d":{"extension_type":"property-extension","tlp_2_0":"amber+strict"}}},
                 {"type":"marking-definition","id":"marking-definition--cccc","definition_type":"TLP","name":"TLP:GREEN"},

@@ -134,7 +134,8 @@ enum State {
 }
 
 fn import_results(body: &str) -> Result<Vec<ImportResult>, &'static str> {
-    let value = super::parse_json(body.trim()).map_err(|_| "the body is not JSON")?;
+    let arena = crate::json::Arena::new();
+    let value = super::parse_json(body.trim(), &arena).map_err(|_| "the body is not JSON")?;
     let list = match &value {
         Value::Object(obj) => match get_ci(obj, "value") {
             Some(Value::Array(list)) => list,
@@ -290,7 +291,8 @@ pub fn list(response: &Response<'_>) -> Result<DefenderIndicatorList, Outcome> {
 /// object with a `value` list), [`Code::Type`] (an entry that is not an object, an id that is not
 /// text or a number), [`Code::Missing`] (an entry without `id`), each with its JSON path.
 pub fn parse_list(body: &str) -> Result<DefenderIndicatorList, Error> {
-    let value = super::parse_json(body.trim())?;
+    let arena = crate::json::Arena::new();
+    let value = super::parse_json(body.trim(), &arena)?;
     let Value::Object(obj) = &value else {
         return Err(Error::new(Code::Shape, format!("expected an object with a `value` list, found {}", kind(&value))));
     };

@@ -102,7 +102,8 @@ fn partial(response: &Response<'_>, item_count: usize, op: Op) -> Interpreted {
             ),
         )
     };
-    let elements = match results(response.body) {
+    let arena = crate::json::Arena::new();
+    let elements = match results(response.body, &arena) {
         Ok(elements) if elements.len() == item_count => elements,
         Ok(elements) => {
             let why = format!("{} results for {item_count} items", elements.len());
@@ -117,11 +118,11 @@ fn partial(response: &Response<'_>, item_count: usize, op: Op) -> Interpreted {
     with_warnings(Interpreted::from_items(items, None, Vec::new()), response)
 }
 
-fn results(body: &str) -> Result<Vec<Value<'_>>, &'static str> {
-    let value = super::parse_json(body.trim()).map_err(|_| "the body is not JSON")?;
+fn results<'a>(body: &'a str, arena: &'a crate::json::Arena) -> Result<&'a [Value<'a>], &'static str> {
+    let value = super::parse_json(body.trim(), arena).map_err(|_| "the body is not JSON")?;
     match value {
-        Value::Object(obj) => match get_ci(&obj, "value") {
-            Some(Value::Array(list)) => Ok(list.clone()),
+        Value::Object(obj) => match get_ci(obj, "value") {
+            Some(Value::Array(list)) => Ok(list),
             _ => Err("the body has no `value` list"),
         },
         Value::Array(list) => Ok(list),

@@ -38,7 +38,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use crate::json::{Number, Value};
+use crate::json::{Arena, Number, Value};
 use serde::Serialize;
 
 use crate::error::quote;
@@ -276,13 +276,14 @@ fn parse_seconds(text: &str) -> Option<u64> {
 /// `error`), or a short non-JSON body itself. Bodies without "again" are not parsed at all.
 fn try_again_text(body: &str) -> Option<Cow<'_, str>> {
     find_ci(body, "again")?;
-    match parse_json(body) {
+    let arena = Arena::new();
+    match parse_json(body, &arena) {
         Ok(Value::Object(obj)) => {
-            let message = get_ci(&obj, "message")
-                .or_else(|| get_ci(&obj, "error").and_then(Value::as_object).and_then(|e| get_ci(e, "message")));
+            let message = get_ci(obj, "message")
+                .or_else(|| get_ci(obj, "error").and_then(Value::as_object).and_then(|e| get_ci(e, "message")));
             message.and_then(Value::as_str).map(|m| Cow::Owned(m.to_owned()))
         }
-        Ok(Value::String(text)) => Some(Cow::Owned(text.into_owned())),
+        Ok(Value::String(text)) => Some(Cow::Owned(text.to_owned())),
         Ok(_) => None,
         Err(_) => (body.len() <= 1024).then_some(Cow::Borrowed(body)),
     }
@@ -523,7 +524,8 @@ pub(crate) fn error_detail(body: &str) -> Option<String> {
     if trimmed.is_empty() {
         return None;
     }
-    match parse_json(trimmed) {
+    let arena = Arena::new();
+    match parse_json(trimmed, &arena) {
         Ok(value) => json_error_detail(&value).or_else(|| text_snippet(trimmed)),
         Err(_) => text_snippet(trimmed),
     }
@@ -611,23 +613,23 @@ fn html_title(html: &str) -> Option<String> {
 // ---- small helpers -------------------------------------------------------------------------------
 
 /// An object's members, as [`crate::json`] keeps them (in document order, keys possibly repeated).
-pub(crate) type Map<'a> = [(Cow<'a, str>, Value<'a>)];
+pub(crate) type Map<'a> = crate::json::Fields<'a>;
 
 /// Parses a response body into [`crate::json`]'s tree (the same parser and errors as
-/// `serde_json::from_str`).
-pub(crate) fn parse_json(text: &str) -> Result<Value<'_>, crate::error::Error> {
-    Value::parse(text)
+/// `serde_json::from_str`), in `arena`.
+pub(crate) fn parse_json<'a>(text: &'a str, arena: &'a Arena) -> Result<Value<'a>, crate::error::Error> {
+    Value::parse(text, arena)
 }
 
 /// An object's member by name: exact first (the last one when the key repeats), then ignoring
 /// ASCII case (the smallest such key, as a sorted map would find it first).
 pub(crate) fn get_ci<'v, 'a>(obj: &'v Map<'a>, key: &str) -> Option<&'v Value<'a>> {
-    let exact = obj.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v);
+    let exact = obj.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| v);
     exact.or_else(|| {
-        let mut best: Option<&'v (Cow<'a, str>, Value<'a>)> = None;
+        let mut best: Option<&'v (&'a str, Value<'a>)> = None;
         for field in obj.iter().filter(|(k, _)| k.eq_ignore_ascii_case(key)) {
             // `<=`: among equal keys the last wins, as a map's insert keeps it.
-            if best.is_none_or(|(b, _)| field.0.as_ref() <= b.as_ref()) {
+            if best.is_none_or(|(b, _)| field.0 <= *b) {
                 best = Some(field);
             }
         }
@@ -686,13 +688,13 @@ fn write_value(out: &mut Vec<u8>, value: &Value<'_>) {
             out.push(b']');
         }
         Value::Object(fields) => {
-            let mut sorted: Vec<&(Cow<'_, str>, Value<'_>)> = Vec::with_capacity(fields.len());
+            let mut sorted: Vec<&(&str, Value<'_>)> = Vec::with_capacity(fields.len());
             for field in fields.iter().rev() {
                 if !sorted.iter().any(|(k, _)| k == &field.0) {
                     sorted.push(field);
                 }
             }
-            sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
             out.push(b'{');
             for (i, (k, v)) in sorted.into_iter().enumerate() {
                 if i > 0 {
@@ -790,7 +792,7 @@ mod tests {
             r#"{"Value":1,"VALUE":2,"Value":3}"#,
             r#"[{"id":12345678901234567890},{"id":-0},{"id":1.5e-7}]"#,
         ] {
-            let ours = Value::parse(text).unwrap();
+            let ours = Value::parse_leaked(text).unwrap();
             let theirs: serde_json::Value = serde_json::from_str(text).unwrap();
             assert_eq!(json_text(&ours), theirs.to_string(), "{text}");
             if let (Value::Object(obj), serde_json::Value::Object(map)) = (&ours, &theirs) {

@@ -75,13 +75,14 @@ fn record_errors(body: &str) -> Result<Vec<RecordError>, &'static str> {
     if body.is_empty() {
         return Ok(Vec::new());
     }
-    let value = super::parse_json(body).map_err(|_| "the body is not JSON")?;
+    let arena = crate::json::Arena::new();
+    let value = super::parse_json(body, &arena).map_err(|_| "the body is not JSON")?;
     let obj = match value {
         Value::Null => return Ok(Vec::new()),
         Value::Object(obj) => obj,
         _ => return Err("the body is not a JSON object"),
     };
-    let entries = match get_ci(&obj, "errors") {
+    let entries = match get_ci(obj, "errors") {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(entries)) => entries,
         Some(_) => return Err("`errors` is not a list"),

@@ -1,10 +1,16 @@
 //! A borrowed JSON tree and path-aware accessors for the decoders.
 //!
-//! Payloads are parsed once into [`Value`], which borrows every string that has no escapes from
-//! the payload text and keeps objects as small vectors (STIX objects have a few dozen keys; a
-//! linear scan beats hashing them). This is the decoders' fast path: it allocates far less than
-//! `serde_json::Value`. The text is read by a hand-written parser (`parse.rs`) that accepts what
-//! `serde_json` accepts and builds the tree its deserializer built (`oracle.rs`, for the tests).
+//! Payloads are parsed once into [`Value`], a tree of `Copy` nodes in an arena ([`Arena`], one
+//! `bumpalo` bump allocator per parse): every string without escapes is borrowed from the payload
+//! text, a string with escapes is decoded into the arena, and each array or object is one slice in
+//! it (STIX objects have a few dozen keys; a linear scan beats hashing them). Building the tree is
+//! a few pointer bumps per container and dropping it is freeing the arena's chunks: nothing is
+//! allocated or freed per node. The text is read by a hand-written parser (`parse.rs`) that
+//! accepts what `serde_json` accepts and builds the tree its deserializer built (`oracle.rs`, for
+//! the tests).
+//!
+//! The decoders' output borrows from the payload text, which outlives the arena: [`Text`] recovers
+//! the text borrow of a tree string from where it lies (a string decoded into the arena is copied).
 //!
 //! [`Obj`] wraps an object together with its JSON path, so every accessor can say exactly where a
 //! wrong type or a missing field is: "expected a string, found a number" at `objects[3].pattern`.
@@ -19,17 +25,52 @@ use crate::time::Timestamp;
 pub(crate) mod oracle;
 mod parse;
 
+pub(crate) use bumpalo::Bump as Arena;
 pub(crate) use parse::special_bytes;
 
-/// A JSON value borrowing from the payload text.
-#[derive(Clone, Debug, PartialEq)]
+/// A JSON value: strings borrowed from the payload text or the arena, containers in the arena.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Value<'a> {
     Null,
     Bool(bool),
     Number(Number),
-    String(Cow<'a, str>),
-    Array(Vec<Value<'a>>),
-    Object(Vec<(Cow<'a, str>, Value<'a>)>),
+    String(&'a str),
+    Array(&'a [Value<'a>]),
+    Object(&'a [(&'a str, Value<'a>)]),
+}
+
+/// The members of an object, in document order (keys may repeat).
+pub(crate) type Fields<'a> = [(&'a str, Value<'a>)];
+
+/// The text a tree was parsed from: gives back, for a string of the tree, the same string
+/// borrowed from the text (it lies there unless it had escapes), so what the decoders make of a
+/// payload outlives its tree.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Text<'t>(&'t str);
+
+impl<'t> Text<'t> {
+    pub(crate) fn new(text: &'t str) -> Self {
+        Self(text)
+    }
+
+    /// No text: every string is copied (for trees whose strings need not outlive them: the
+    /// boundary's options).
+    #[cfg(any(test, target_arch = "wasm32"))]
+    pub(crate) const NONE: Text<'static> = Text("");
+
+    /// `s` as a borrow of the text, if that is where it lies.
+    pub(crate) fn borrow(self, s: &str) -> Option<&'t str> {
+        let offset = s.as_ptr().addr().checked_sub(self.0.as_ptr().addr())?;
+        self.0.get(offset..offset.checked_add(s.len())?)
+    }
+
+    /// `s` borrowed from the text where it lies there, else copied.
+    pub(crate) fn cow(self, s: &str) -> Cow<'t, str> {
+        match self.borrow(s) {
+            Some(borrowed) => Cow::Borrowed(borrowed),
+            None => Cow::Owned(s.to_owned()),
+        }
+    }
 }
 
 /// A JSON number, kept as exactly as it came.
@@ -72,9 +113,16 @@ impl fmt::Display for Number {
 }
 
 impl<'a> Value<'a> {
-    /// Parses JSON text. Errors say where (line and column) as `serde_json` reports it.
-    pub(crate) fn parse(text: &'a str) -> Result<Self, Error> {
-        parse::parse(text).map_err(|e| Error::new(Code::Json, format!("malformed JSON: {e}")))
+    /// Parses JSON text, into `arena`. Errors say where (line and column) as `serde_json` reports
+    /// it.
+    pub(crate) fn parse(text: &'a str, arena: &'a Arena) -> Result<Self, Error> {
+        parse::parse(text, arena).map_err(|e| Error::new(Code::Json, format!("malformed JSON: {e}")))
+    }
+
+    /// [`Value::parse`] into an arena that lives as long as the test.
+    #[cfg(test)]
+    pub(crate) fn parse_leaked(text: &'a str) -> Result<Self, Error> {
+        Self::parse(text, Box::leak(Box::default()))
     }
 
     /// A phrase naming this value's JSON type, for "expected X, found Y" messages.
@@ -89,45 +137,55 @@ impl<'a> Value<'a> {
         }
     }
 
-    pub(crate) fn as_str(&self) -> Option<&str> {
-        match self {
+    pub(crate) fn as_str(&self) -> Option<&'a str> {
+        match *self {
             Self::String(s) => Some(s),
             _ => None,
         }
     }
 
-    pub(crate) fn as_object(&self) -> Option<&[(Cow<'a, str>, Value<'a>)]> {
-        match self {
+    pub(crate) fn as_object(&self) -> Option<&'a Fields<'a>> {
+        match *self {
             Self::Object(fields) => Some(fields),
             _ => None,
         }
     }
 
     /// The field `key` of an object (the last one, if the key repeats — as `JSON.parse` does).
-    pub(crate) fn get(&self, key: &str) -> Option<&Value<'a>> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'a Value<'a>> {
         self.as_object().and_then(|fields| lookup(fields, key))
     }
 
     /// A string field of an object, if present and a string.
-    pub(crate) fn get_str(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get_str(&self, key: &str) -> Option<&'a str> {
         self.get(key).and_then(Value::as_str)
     }
 }
 
-fn lookup<'v, 'a>(fields: &'v [(Cow<'a, str>, Value<'a>)], key: &str) -> Option<&'v Value<'a>> {
+fn lookup<'a>(fields: &'a Fields<'a>, key: &str) -> Option<&'a Value<'a>> {
     // Length and first byte first: most probes are for keys the object does not have.
     let first = key.as_bytes().first();
-    fields.iter().rev().find(|(k, _)| k.len() == key.len() && k.as_bytes().first() == first && k == key).map(|(_, v)| v)
+    fields
+        .iter()
+        .rev()
+        .find(|(k, _)| k.len() == key.len() && k.as_bytes().first() == first && *k == key)
+        .map(|(_, v)| v)
 }
 
 /// Appends `.key` (or `["key"]` when the key is not identifier-like) to a JSON path.
 pub(crate) fn join_key(base: &str, key: &str) -> String {
-    let plain = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     // Built with `push_str`, not `format!`: every item's path is rendered on the success path.
     let mut path = String::with_capacity(base.len() + key.len() + 4);
     path.push_str(base);
+    push_key(&mut path, key);
+    path
+}
+
+/// Appends `.key` (or `["key"]`) to the path in `path`.
+fn push_key(path: &mut String, key: &str) {
+    let plain = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if plain {
-        if !base.is_empty() {
+        if !path.is_empty() {
             path.push('.');
         }
         path.push_str(key);
@@ -136,17 +194,21 @@ pub(crate) fn join_key(base: &str, key: &str) -> String {
         path.push_str(&serde_json::to_string(key).unwrap_or_default());
         path.push(']');
     }
-    path
 }
 
 /// Appends `[index]` to a JSON path.
 pub(crate) fn join_index(base: &str, index: usize) -> String {
     let mut path = String::with_capacity(base.len() + 8);
     path.push_str(base);
-    path.push('[');
-    push_decimal(&mut path, index);
-    path.push(']');
+    push_index(&mut path, index);
     path
+}
+
+/// Appends `[index]` to the path in `path`.
+fn push_index(path: &mut String, index: usize) {
+    path.push('[');
+    push_decimal(path, index);
+    path.push(']');
 }
 
 /// Appends `n` in decimal, without `fmt`.
@@ -174,9 +236,11 @@ pub(crate) fn decimal_digits(n: u64, buf: &mut [u8; 20]) -> &[u8] {
 
 /// An object together with its path in the payload; accessors report errors at `path.key`.
 #[derive(Clone, Copy)]
-pub(crate) struct Obj<'v, 'a> {
-    fields: &'v [(Cow<'a, str>, Value<'a>)],
+pub(crate) struct Obj<'v, 't> {
+    fields: &'v Fields<'v>,
     path: Path<'v>,
+    /// The text the tree was parsed from, to borrow strings from ([`Obj::cow`]).
+    text: Text<'t>,
     /// One bit per key shape present (see [`key_bit`]): most probes are for keys an object does
     /// not have, and this answers them without scanning the fields.
     keys: u64,
@@ -204,29 +268,56 @@ pub(crate) enum Path<'p> {
 
 impl Path<'_> {
     /// The path as text (`objects[3].kill_chain_phases[0]`).
+    // Not inlined: called wherever an error or an item needs its path (wasm bytes at each).
+    #[inline(never)]
     pub(crate) fn render(&self) -> String {
+        // One allocation (every item's path is rendered on the success path).
+        let mut path = String::with_capacity(self.capacity());
+        self.render_into(&mut path);
+        path
+    }
+
+    fn render_into(&self, path: &mut String) {
         match self {
-            Self::Text(text) => (*text).to_owned(),
-            Self::Key(parent, key) => join_key(&parent.render(), key),
-            Self::Index(parent, index) => join_index(&parent.render(), *index),
+            Self::Text(text) => path.push_str(text),
+            Self::Key(parent, key) => {
+                parent.render_into(path);
+                push_key(path, key);
+            }
+            Self::Index(parent, index) => {
+                parent.render_into(path);
+                push_index(path, *index);
+            }
+        }
+    }
+
+    /// Enough room for the rendered path, unless a key needs quoting.
+    fn capacity(&self) -> usize {
+        match self {
+            Self::Text(text) => text.len(),
+            Self::Key(parent, key) => parent.capacity() + key.len() + 4,
+            Self::Index(parent, _) => parent.capacity() + 8,
         }
     }
 }
 
-impl<'v, 'a> Obj<'v, 'a> {
-    /// Wraps `value` if it is an object; else a type error at `path`.
-    pub(crate) fn new(value: &'v Value<'a>, path: &'v str) -> Result<Self, Error> {
-        Self::at(value, Path::Text(path))
+impl<'v, 't> Obj<'v, 't> {
+    /// Wraps `value` (of a tree parsed from `text`) if it is an object; else a type error at `path`.
+    pub(crate) fn new(value: &Value<'v>, path: &'v str, text: Text<'t>) -> Result<Self, Error> {
+        Self::at(value, Path::Text(path), text)
     }
 
-    /// Wraps `value` if it is an object; else a type error at `path` (rendered only then).
-    pub(crate) fn at(value: &'v Value<'a>, path: Path<'v>) -> Result<Self, Error> {
-        match value {
+    /// Wraps `value` (of a tree parsed from `text`) if it is an object; else a type error at `path`
+    /// (rendered only then).
+    // Not inlined: a dozen decoders call it, and its loop over the keys costs wasm bytes at each.
+    #[inline(never)]
+    pub(crate) fn at(value: &Value<'v>, path: Path<'v>, text: Text<'t>) -> Result<Self, Error> {
+        match *value {
             Value::Object(fields) => {
                 let keys = fields.iter().fold(0, |bits, (key, _)| bits | key_bit(key));
-                Ok(Self { fields, path, keys })
+                Ok(Self { fields, path, text, keys })
             }
-            other => Err(expected("an object", other).at_path(path.render())),
+            ref other => Err(expected("an object", other).at_path(path.render())),
         }
     }
 
@@ -235,30 +326,35 @@ impl<'v, 'a> Obj<'v, 'a> {
         &self.path
     }
 
+    /// The text the tree was parsed from.
+    pub(crate) fn source(&self) -> Text<'t> {
+        self.text
+    }
+
     /// This object's path, as text.
     pub(crate) fn path(&self) -> String {
         self.path.render()
     }
 
     pub(crate) fn key_path(&self, key: &str) -> String {
-        join_key(&self.path.render(), key)
+        Path::Key(&self.path, key).render()
     }
 
     /// The object-valued field `key`, if present; a field of another type is an error.
-    pub(crate) fn child<'s>(&'s self, key: &'s str) -> Result<Option<Obj<'s, 'a>>, Error> {
+    pub(crate) fn child<'s>(&'s self, key: &'s str) -> Result<Option<Obj<'s, 't>>, Error> {
         match self.get(key) {
             None => Ok(None),
-            Some(value) => Obj::at(value, Path::Key(&self.path, key)).map(Some),
+            Some(value) => Obj::at(value, Path::Key(&self.path, key), self.text).map(Some),
         }
     }
 
     /// The array-valued field `key` as a [`List`], if present.
-    pub(crate) fn list<'s>(&'s self, key: &'s str) -> Result<Option<List<'s, 'a>>, Error> {
-        Ok(self.array(key)?.map(|items| List { items, path: Path::Key(&self.path, key) }))
+    pub(crate) fn list<'s>(&'s self, key: &'s str) -> Result<Option<List<'s, 't>>, Error> {
+        Ok(self.array(key)?.map(|items| List { items, path: Path::Key(&self.path, key), text: self.text }))
     }
 
     /// The raw field, `None` when absent or `null`.
-    pub(crate) fn get(&self, key: &str) -> Option<&'v Value<'a>> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'v Value<'v>> {
         if self.keys & key_bit(key) == 0 {
             return None;
         }
@@ -269,7 +365,7 @@ impl<'v, 'a> Obj<'v, 'a> {
     pub(crate) fn str(&self, key: &str) -> Result<Option<&'v str>, Error> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
+            Some(Value::String(s)) => Ok(Some(*s)),
             Some(other) => Err(expected("a string", other).at_path(self.key_path(key))),
         }
     }
@@ -280,31 +376,31 @@ impl<'v, 'a> Obj<'v, 'a> {
     }
 
     /// An optional string field, borrowed from the payload when it had no escapes.
-    pub(crate) fn cow(&self, key: &str) -> Result<Option<Cow<'a, str>>, Error> {
+    pub(crate) fn cow(&self, key: &str) -> Result<Option<Cow<'t, str>>, Error> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::String(s)) => Ok(Some(self.text.cow(s))),
             Some(other) => Err(expected("a string", other).at_path(self.key_path(key))),
         }
     }
 
     /// A required string field, borrowed where possible.
-    pub(crate) fn req_cow(&self, key: &str) -> Result<Cow<'a, str>, Error> {
+    pub(crate) fn req_cow(&self, key: &str) -> Result<Cow<'t, str>, Error> {
         self.cow(key)?.ok_or_else(|| missing(key).at_path(self.key_path(key)))
     }
 
     /// [`Obj::cow`] for a field that must not be blank; a blank one counts as absent.
-    pub(crate) fn text_cow(&self, key: &str) -> Result<Option<Cow<'a, str>>, Error> {
+    pub(crate) fn text_cow(&self, key: &str) -> Result<Option<Cow<'t, str>>, Error> {
         Ok(self.cow(key)?.filter(|s| !s.trim().is_empty()))
     }
 
     /// An optional array of strings, borrowed where possible; non-strings are errors at their index.
-    pub(crate) fn cows(&self, key: &str) -> Result<Vec<Cow<'a, str>>, Error> {
+    pub(crate) fn cows(&self, key: &str) -> Result<Vec<Cow<'t, str>>, Error> {
         let Some(items) = self.array(key)? else { return Ok(Vec::new()) };
         let mut out = Vec::with_capacity(items.len());
         for (i, v) in items.iter().enumerate() {
             match v {
-                Value::String(s) => out.push(s.clone()),
+                Value::String(s) => out.push(self.text.cow(s)),
                 Value::Null => {}
                 other => return Err(expected("a string", other).at_path(join_index(&self.key_path(key), i))),
             }
@@ -322,8 +418,8 @@ impl<'v, 'a> Obj<'v, 'a> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(Value::String(s)) if s.eq_ignore_ascii_case("true") || s.as_ref() == "1" => Ok(Some(true)),
-            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") || s.as_ref() == "0" => Ok(Some(false)),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("true") || *s == "1" => Ok(Some(true)),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") || *s == "0" => Ok(Some(false)),
             Some(Value::Number(n)) if n.as_i64() == Some(1) => Ok(Some(true)),
             Some(Value::Number(n)) if n.as_i64() == Some(0) => Ok(Some(false)),
             Some(other) => Err(expected("a boolean", other).at_path(self.key_path(key))),
@@ -378,10 +474,10 @@ impl<'v, 'a> Obj<'v, 'a> {
     }
 
     /// An optional array field.
-    pub(crate) fn array(&self, key: &str) -> Result<Option<&'v [Value<'a>]>, Error> {
+    pub(crate) fn array(&self, key: &str) -> Result<Option<&'v [Value<'v>]>, Error> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::Array(items)) => Ok(Some(items)),
+            Some(Value::Array(items)) => Ok(Some(*items)),
             Some(other) => Err(expected("an array", other).at_path(self.key_path(key))),
         }
     }
@@ -398,25 +494,26 @@ impl<'v, 'a> Obj<'v, 'a> {
     }
 
     /// Iterates the fields.
-    pub(crate) fn fields(&self) -> impl Iterator<Item = (&'v str, &'v Value<'a>)> {
-        self.fields.iter().map(|(k, v)| (k.as_ref(), v))
+    pub(crate) fn fields(&self) -> impl Iterator<Item = (&'v str, &'v Value<'v>)> {
+        self.fields.iter().map(|(k, v)| (*k, v))
     }
 }
 
 /// An array together with its path; its object elements come with their own paths.
-pub(crate) struct List<'v, 'a> {
-    items: &'v [Value<'a>],
+pub(crate) struct List<'v, 't> {
+    items: &'v [Value<'v>],
     path: Path<'v>,
+    text: Text<'t>,
 }
 
-impl<'a> List<'_, 'a> {
+impl<'t> List<'_, 't> {
     /// Each element as an object (an element of another type is an error at its index).
-    pub(crate) fn objects(&self) -> impl Iterator<Item = Result<Obj<'_, 'a>, Error>> {
+    pub(crate) fn objects(&self) -> impl Iterator<Item = Result<Obj<'_, 't>, Error>> {
         self.items
             .iter()
             .enumerate()
             .filter(|(_, v)| !matches!(v, Value::Null))
-            .map(|(i, v)| Obj::at(v, Path::Index(&self.path, i)))
+            .map(|(i, v)| Obj::at(v, Path::Index(&self.path, i), self.text))
     }
 }
 
@@ -446,6 +543,14 @@ mod tests {
         assert_eq!(join_key("a", "b c"), r#"a["b c"]"#);
         assert_eq!(join_index("objects", 0), "objects[0]");
         assert_eq!(join_index("", 1_234_567), "[1234567]");
+        let root = Path::Text("");
+        let objects = Path::Key(&root, "objects");
+        let third = Path::Index(&objects, 3);
+        let hashes = Path::Key(&third, "hashes");
+        assert_eq!(Path::Key(&hashes, "SHA-256").render(), "objects[3].hashes.SHA-256");
+        assert_eq!(Path::Key(&hashes, "SHA 256").render(), r#"objects[3].hashes["SHA 256"]"#);
+        assert_eq!(Path::Index(&root, 7).render(), "[7]");
+        assert_eq!(Path::Key(&Path::Text("a"), "").render(), r#"a[""]"#);
         let mut text = String::new();
         push_decimal(&mut text, usize::MAX);
         assert_eq!(text, usize::MAX.to_string());
@@ -453,9 +558,12 @@ mod tests {
 
     #[test]
     fn borrows_plain_strings_and_owns_escaped_ones() {
-        let v = Value::parse(r#"{"a":"plain","b":"esc\"aped","n":1.5,"i":-2,"u":3,"x":null,"t":[true]}"#).unwrap();
-        assert!(matches!(v.get("a"), Some(Value::String(Cow::Borrowed("plain")))));
-        assert!(matches!(v.get("b"), Some(Value::String(Cow::Owned(s))) if s == "esc\"aped"));
+        let text = r#"{"a":"plain","b":"esc\"aped","n":1.5,"i":-2,"u":3,"x":null,"t":[true]}"#;
+        let v = Value::parse_leaked(text).unwrap();
+        let o = Obj::new(&v, "", Text::new(text)).unwrap();
+        assert!(matches!(o.cow("a").unwrap(), Some(Cow::Borrowed("plain"))));
+        assert!(matches!(o.cow("b").unwrap(), Some(Cow::Owned(s)) if s == "esc\"aped"));
+        assert!(matches!(Obj::new(&v, "", Text::NONE).unwrap().cow("a").unwrap(), Some(Cow::Owned(s)) if s == "plain"));
         assert_eq!(v.get("n"), Some(&Value::Number(Number::Float(1.5))));
         assert_eq!(v.get("i"), Some(&Value::Number(Number::Signed(-2))));
         assert_eq!(v.get("x"), Some(&Value::Null));
@@ -463,8 +571,8 @@ mod tests {
 
     #[test]
     fn accessors_report_path_and_types() {
-        let v = Value::parse(r#"{"pattern":5,"ok":"x","flag":"true","score":"75","labels":["a",1]}"#).unwrap();
-        let o = Obj::new(&v, "objects[3]").unwrap();
+        let v = Value::parse_leaked(r#"{"pattern":5,"ok":"x","flag":"true","score":"75","labels":["a",1]}"#).unwrap();
+        let o = Obj::new(&v, "objects[3]", Text::NONE).unwrap();
         let e = o.str("pattern").unwrap_err();
         assert_eq!(e.to_string(), "expected a string, found the number `5` (at `objects[3].pattern`)");
         assert_eq!(o.req_str("ok").unwrap(), "x");
@@ -487,7 +595,7 @@ mod tests {
 
     #[test]
     fn malformed_json_says_where() {
-        let e = Value::parse("[1,]").unwrap_err();
+        let e = Value::parse_leaked("[1,]").unwrap_err();
         assert_eq!(e.code(), Code::Json);
         assert_eq!(e.message(), "malformed JSON: trailing comma at line 1 column 4");
     }
@@ -498,8 +606,9 @@ mod tests {
         fn key_filter_never_hides_a_key(keys in proptest::collection::vec("[a-z_]{0,12}", 0..24), probe in "[a-z_]{0,12}") {
             let fields: Vec<String> = keys.iter().enumerate().map(|(i, k)| format!("{}:{i}", serde_json::to_string(k).unwrap())).collect();
             let text = format!("{{{}}}", fields.join(","));
-            let value = Value::parse(&text).unwrap();
-            let obj = Obj::new(&value, "").unwrap();
+            let arena = Arena::new();
+            let value = Value::parse(&text, &arena).unwrap();
+            let obj = Obj::new(&value, "", Text::NONE).unwrap();
             for (i, key) in keys.iter().enumerate() {
                 let last = keys.iter().rposition(|k| k == key).unwrap();
                 proptest::prop_assert!(last >= i);
@@ -511,7 +620,7 @@ mod tests {
 
     #[test]
     fn last_duplicate_key_wins() {
-        let v = Value::parse(r#"{"a":1,"a":2}"#).unwrap();
+        let v = Value::parse_leaked(r#"{"a":1,"a":2}"#).unwrap();
         assert_eq!(v.get("a"), Some(&Value::Number(Number::Unsigned(2))));
     }
 }

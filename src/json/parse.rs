@@ -4,7 +4,7 @@
 //! and the `json_parse` fuzz target check this parser against it):
 //!
 //! - strings without escapes are borrowed from the text (scanned eight bytes at a time), strings
-//!   with escapes are owned;
+//!   with escapes are decoded into the arena;
 //! - objects keep their members in document order, repeated keys included;
 //! - non-negative integers of up to 19 digits are `Unsigned`, read here; every other number (a
 //!   negative, a fraction or exponent, a longer one) is rare in the payloads and is read by
@@ -18,29 +18,30 @@
 //! Malformed input is not worth a second implementation of the error messages: the parser gives up
 //! at the first problem and `serde_json` parses the text again, only to say what is wrong and where.
 //!
-//! Each array or object is one exactly-sized allocation: children are pushed onto stacks shared by
-//! the whole parse and moved out when their container closes.
+//! Each array or object is one slice in the arena: children are pushed onto stacks shared by the
+//! whole parse and copied into the arena when their container closes.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::{Number, Value};
+use super::{Arena, Number, Value};
 
 /// How deeply arrays and objects may nest: `serde_json` fails on the 128th level.
 const MAX_DEPTH: u32 = 127;
 
 /// Parses `text`; on malformed input, `serde_json`'s error.
-pub(super) fn parse(text: &str) -> Result<Value<'_>, serde_json::Error> {
+pub(super) fn parse<'a>(text: &'a str, arena: &'a Arena) -> Result<Value<'a>, serde_json::Error> {
     let mut parser =
-        Parser { text, bytes: text.as_bytes(), pos: 0, depth: 0, elements: Vec::new(), entries: Vec::new() };
+        Parser { text, arena, bytes: text.as_bytes(), pos: 0, depth: 0, elements: Vec::new(), entries: Vec::new() };
     parser.document().ok_or_else(|| describe_error(text))
 }
 
 /// A cursor over the text, with the stacks the open containers push their children onto.
 struct Parser<'a> {
     text: &'a str,
+    /// Where containers and strings with escapes go.
+    arena: &'a Arena,
     bytes: &'a [u8],
     /// The next byte to read.
     pos: usize,
@@ -49,7 +50,7 @@ struct Parser<'a> {
     /// The elements of the open arrays, innermost last (and the document's value, at the end).
     elements: Vec<Value<'a>>,
     /// The members of the open objects, innermost last.
-    entries: Vec<(Cow<'a, str>, Value<'a>)>,
+    entries: Vec<(&'a str, Value<'a>)>,
 }
 
 impl<'a> Parser<'a> {
@@ -98,7 +99,8 @@ impl<'a> Parser<'a> {
     /// that collect them, and an array or object goes on empty and is filled in place when it
     /// closes (its children go onto the stacks after it and leave with it, so it is on top again
     /// then): natively, moving values through return slots and temporaries cost more than parsing
-    /// them (loads of values just stored piecewise stall store forwarding; measured).
+    /// them (loads of values just stored piecewise stall store forwarding; measured with the
+    /// earlier tree of vectors).
     fn value(&mut self, member: bool) -> Option<()> {
         let first = self.skip_whitespace();
         let value = match first {
@@ -106,8 +108,8 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
                 Value::String(self.string()?)
             }
-            b'{' => Value::Object(Vec::new()),
-            b'[' => Value::Array(Vec::new()),
+            b'{' => Value::Object(&[]),
+            b'[' => Value::Array(&[]),
             b'-' | b'0'..=b'9' => Value::Number(self.number()?),
             b't' => {
                 self.literal(b"true")?;
@@ -125,8 +127,7 @@ impl<'a> Parser<'a> {
         };
         if member {
             if let Some((_, slot)) = self.entries.last_mut() {
-                // The placeholder is `null`: nothing to drop.
-                std::mem::forget(std::mem::replace(slot, value));
+                *slot = value;
             }
         } else {
             self.elements.push(value);
@@ -174,42 +175,42 @@ impl<'a> Parser<'a> {
         }
         self.depth -= 1;
         let children = if object {
-            Value::Object(self.entries.split_off(start.0))
+            Value::Object(close_into(self.arena, &mut self.entries, start.0))
         } else {
-            Value::Array(self.elements.split_off(start.1))
+            Value::Array(close_into(self.arena, &mut self.elements, start.1))
         };
         let top = if member { self.entries.last_mut().map(|(_, value)| value) } else { self.elements.last_mut() };
         if let Some(top) = top {
-            // It was pushed empty: nothing to drop.
-            std::mem::forget(std::mem::replace(top, children));
+            *top = children;
         }
         Some(())
     }
 
     /// A string's contents, from just after its opening quote: borrowed when it has no escapes.
-    // Always inlined (into the two places that read strings): the borrowed `Cow` then goes
+    // Always inlined (into the two places that read strings): the borrowed string then goes
     // straight into its value or key instead of through a return slot (measured natively: the
     // parse takes a fifth less time; in wasm, about 140 more gzipped bytes).
     #[allow(clippy::inline_always)]
     #[inline(always)]
-    fn string(&mut self) -> Option<Cow<'a, str>> {
+    fn string(&mut self) -> Option<&'a str> {
         let start = self.pos;
         let end = find_special(self.bytes, start);
         match self.bytes.get(end) {
             Some(b'"') => {
                 self.pos = end + 1;
-                self.text.get(start..end).map(Cow::Borrowed)
+                self.text.get(start..end)
             }
-            Some(b'\\') => self.escaped(start, end).map(Cow::Owned),
+            Some(b'\\') => self.escaped(start, end),
             _ => None,
         }
     }
 
     /// The rest of a string that has escapes, the first one's backslash at `at` (the string's
-    /// contents start at `start`): `serde_json` decodes it, as it always has (escapes are rare).
+    /// contents start at `start`): `serde_json` decodes it, as it always has (escapes are rare),
+    /// into the arena.
     #[cold]
     #[inline(never)]
-    fn escaped(&mut self, start: usize, mut at: usize) -> Option<String> {
+    fn escaped(&mut self, start: usize, mut at: usize) -> Option<&'a str> {
         // Find the closing quote: a backslash escapes the byte after it (a `\u` escape has only
         // hex digits after that, nothing to skip).
         loop {
@@ -221,7 +222,8 @@ impl<'a> Parser<'a> {
             }
         }
         self.pos = at + 1;
-        by_serde_json(self.text.get(start - 1..self.pos)?).ok()?.string
+        let decoded = by_serde_json(self.text.get(start - 1..self.pos)?).ok()?.string?;
+        Some(self.arena.alloc_str(&decoded))
     }
 
     /// A number, from its first byte (`-` or a digit) at `pos`.
@@ -250,6 +252,17 @@ impl<'a> Parser<'a> {
         }
         by_serde_json(self.text.get(start..self.pos)?).ok()?.number
     }
+}
+
+/// Moves the children of a closing container, on `stack` from `start`, into one slice of `arena`.
+#[inline]
+fn close_into<'a, T: Copy>(arena: &'a Arena, stack: &mut Vec<T>, start: usize) -> &'a [T] {
+    let children: &'a [T] = match stack.get(start..) {
+        None | Some([]) => &[],
+        Some(children) => arena.alloc_slice_copy(children),
+    };
+    stack.truncate(start);
+    children
 }
 
 /// Where the first `"`, `\` or control character at or after `at` is (the length if none):
@@ -385,28 +398,29 @@ impl<'de> Visitor<'de> for Check<'_> {
 mod tests {
     use proptest::prelude::*;
 
-    use super::super::oracle;
+    use super::super::{Text, oracle};
     use super::*;
 
     /// The parser and the old `serde_json` builder agree on `text`: the same tree (strings borrowed
     /// alike, floats bit for bit), or the same error message.
     fn agree(text: &str) -> Result<(), String> {
-        match (Value::parse(text), oracle::parse(text)) {
-            (Ok(ours), Ok(theirs)) if oracle::same(&ours, &theirs) => Ok(()),
+        let arena = Arena::new();
+        match (Value::parse(text, &arena), oracle::parse(text)) {
+            (Ok(ours), Ok(theirs)) if oracle::same(&ours, text, &theirs) => Ok(()),
             (Err(ours), Err(theirs)) if ours.message() == format!("malformed JSON: {theirs}") => Ok(()),
             (ours, theirs) => Err(format!("{text:?}: parsed as {ours:?}, serde_json says {theirs:?}")),
         }
     }
 
     fn float(text: &str) -> u64 {
-        match Value::parse(text) {
+        match Value::parse_leaked(text) {
             Ok(Value::Number(Number::Float(f))) => f.to_bits(),
             other => panic!("{text:?}: {other:?}"),
         }
     }
 
     fn error(text: &str) -> String {
-        Value::parse(text).unwrap_err().message().to_owned()
+        Value::parse_leaked(text).unwrap_err().message().to_owned()
     }
 
     const CASES: &[&str] = &[
@@ -626,17 +640,17 @@ mod tests {
             for text in [&arrays, &objects, &mixed, &open] {
                 agree(text).unwrap();
             }
-            assert_eq!(Value::parse(&arrays).is_ok(), depth <= 127, "{depth}");
+            assert_eq!(Value::parse_leaked(&arrays).is_ok(), depth <= 127, "{depth}");
         }
         assert_eq!(error(&"[".repeat(128)), "malformed JSON: recursion limit exceeded at line 1 column 128");
     }
 
     #[test]
     fn numbers_are_classified_as_serde_json_does() {
-        assert_eq!(Value::parse("0").unwrap(), Value::Number(Number::Unsigned(0)));
-        assert_eq!(Value::parse("18446744073709551615").unwrap(), Value::Number(Number::Unsigned(u64::MAX)));
-        assert_eq!(Value::parse("-1").unwrap(), Value::Number(Number::Signed(-1)));
-        assert_eq!(Value::parse("-9223372036854775808").unwrap(), Value::Number(Number::Signed(i64::MIN)));
+        assert_eq!(Value::parse_leaked("0").unwrap(), Value::Number(Number::Unsigned(0)));
+        assert_eq!(Value::parse_leaked("18446744073709551615").unwrap(), Value::Number(Number::Unsigned(u64::MAX)));
+        assert_eq!(Value::parse_leaked("-1").unwrap(), Value::Number(Number::Signed(-1)));
+        assert_eq!(Value::parse_leaked("-9223372036854775808").unwrap(), Value::Number(Number::Signed(i64::MIN)));
         assert_eq!(float("-0"), (-0.0f64).to_bits());
         assert_eq!(float("-0.0"), (-0.0f64).to_bits());
         assert_eq!(float("0.0"), 0.0f64.to_bits());
@@ -651,10 +665,18 @@ mod tests {
 
     #[test]
     fn strings_borrow_unless_escaped() {
-        assert!(matches!(Value::parse(r#""plain""#).unwrap(), Value::String(Cow::Borrowed("plain"))));
-        assert!(matches!(Value::parse(r#""""#).unwrap(), Value::String(Cow::Borrowed(""))));
-        assert!(matches!(Value::parse(r#""\/""#).unwrap(), Value::String(Cow::Owned(s)) if s == "/"));
-        assert!(matches!(Value::parse(r#""\uD83D\uDE00!""#).unwrap(), Value::String(Cow::Owned(s)) if s == "😀!"));
+        let borrowed = |text: &'static str| match Value::parse_leaked(text).unwrap() {
+            Value::String(s) => Text::new(text).borrow(s),
+            other => panic!("{other:?}"),
+        };
+        let decoded = |text: &'static str| match Value::parse_leaked(text).unwrap() {
+            Value::String(s) if Text::new(text).borrow(s).is_none() => s,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(borrowed(r#""plain""#), Some("plain"));
+        assert_eq!(borrowed(r#""""#), Some(""));
+        assert_eq!(decoded(r#""\/""#), "/");
+        assert_eq!(decoded(r#""\uD83D\uDE00!""#), "😀!");
         assert_eq!(error(r#""\uDE00""#), "malformed JSON: lone leading surrogate in hex escape at line 1 column 7");
         assert_eq!(
             error("\"a\u{1}\""),
@@ -664,8 +686,8 @@ mod tests {
 
     #[test]
     fn repeated_keys_are_kept_in_order() {
-        let v = Value::parse(r#"{"a":1,"b":2,"a":3}"#).unwrap();
-        let keys: Vec<&str> = v.as_object().unwrap().iter().map(|(k, _)| k.as_ref()).collect();
+        let v = Value::parse_leaked(r#"{"a":1,"b":2,"a":3}"#).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().iter().map(|(k, _)| *k).collect();
         assert_eq!(keys, ["a", "b", "a"]);
         assert_eq!(v.get("a"), Some(&Value::Number(Number::Unsigned(3))));
     }
@@ -788,7 +810,7 @@ mod tests {
         fn parses_any_json_as_serde_json_does(text in json_text()) {
             agree(&text).map_err(TestCaseError::fail)?;
             // Well-formed, so accepted: unless an exponent puts a number out of range.
-            prop_assert!(Value::parse(&text).is_ok() || text.contains(['e', 'E']), "{text:?}");
+            prop_assert!(Value::parse(&text, &Arena::new()).is_ok() || text.contains(['e', 'E']), "{text:?}");
         }
 
         /// Edited JSON text is accepted and rejected as `serde_json` does it, with the same error.
