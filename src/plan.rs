@@ -407,8 +407,9 @@ pub fn plan(config: &Config, payload: &str, facts: &PlanFacts) -> Result<Plan, E
     let mut items: Vec<PlanItem> = Vec::with_capacity(decoded.items.len());
     for item in &decoded.items {
         // The item's deterministic id, once: its key and every destination's ids derive from it.
-        let id = crate::ids::item_uuid(item);
-        let key = keys.next(id);
+        let key = keys.next(crate::ids::item_uuid(item));
+        // The id's text, as every destination writes it: the key without its `#n`.
+        let id = key.split_once('#').map_or(key.as_str(), |(id, _)| id);
         let mut verdicts = Vec::with_capacity(destinations.len());
         for ((batch, column), name) in batchers.iter_mut().zip(&mut columns).zip(&names) {
             let Some(decision) = column.next() else { continue };
@@ -592,7 +593,7 @@ impl<'c> Batcher<'c> {
     fn add(
         &mut self,
         item: &Indicator<'_>,
-        id: Uuid,
+        id: &str,
         decision: &Decision,
         key: &str,
         now: Timestamp,

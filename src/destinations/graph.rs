@@ -219,14 +219,14 @@ pub fn map<'a>(
     decision: &Decision,
     destination: &Destination,
 ) -> Result<TiIndicator<'a>, String> {
-    map_with_id(item, crate::ids::item_uuid(item), decision, destination)
+    map_with_id(item, &crate::ids::item_uuid(item).hyphenated(), decision, destination)
 }
 
-/// [`map`] with the item's [`crate::ids::item_uuid`] already computed (the planner computes it
-/// once per item for every destination).
+/// [`map`] with the text of the item's [`crate::ids::item_uuid`] already written (the planner
+/// writes it once per item, as its key, for every destination).
 pub(crate) fn map_with_id<'a>(
     item: &'a Indicator<'a>,
-    id: crate::ids::Uuid,
+    id: &str,
     decision: &Decision,
     destination: &Destination,
 ) -> Result<TiIndicator<'a>, String> {
@@ -340,9 +340,9 @@ pub fn external_id(item: &Indicator<'_>) -> String {
     crate::ids::item_uuid(item).hyphenated()
 }
 
-/// [`external_id`] with the item's [`crate::ids::item_uuid`] already computed.
-pub(crate) fn external_id_with(item: &Indicator<'_>, id: crate::ids::Uuid) -> String {
-    xid(item).map_or_else(|| id.hyphenated(), str::to_owned)
+/// [`external_id`] with the text of the item's [`crate::ids::item_uuid`] already written.
+pub(crate) fn external_id_with(item: &Indicator<'_>, id: &str) -> String {
+    xid(item).unwrap_or(id).to_owned()
 }
 
 /// A ThreatConnect item's `xid`, when it has one.

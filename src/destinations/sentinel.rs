@@ -88,7 +88,6 @@ use serde::Serialize;
 use crate::config::Destination;
 use crate::destinations::blank;
 use crate::destinations::write::{Object, WriteJson};
-use crate::ids::Uuid;
 use crate::model::{Attribute, Format, Indicator, KillChainPhase, Observable, ObservableType, Tlp};
 use crate::pattern::{self, SpecVersion};
 use crate::policy::{Decision, Verdict};
@@ -219,14 +218,14 @@ pub fn map<'a>(
     destination: &Destination,
     now: Timestamp,
 ) -> Result<StixIndicator<'a>, String> {
-    map_with_id(item, crate::ids::item_uuid(item), decision, destination, now)
+    map_with_id(item, &crate::ids::item_uuid(item).hyphenated(), decision, destination, now)
 }
 
-/// [`map`] with the item's [`crate::ids::item_uuid`] already computed (the planner computes it
-/// once per item for every destination).
+/// [`map`] with the text of the item's [`crate::ids::item_uuid`] already written (the planner
+/// writes it once per item, as its key, for every destination).
 pub(crate) fn map_with_id<'a>(
     item: &'a Indicator<'a>,
-    id: Uuid,
+    id: &str,
     decision: &Decision,
     destination: &Destination,
     now: Timestamp,
@@ -284,7 +283,7 @@ pub(crate) fn map_with_id<'a>(
     })
 }
 
-/// The STIX id of the object `item` becomes: deterministic (UUIDv5 in [`Uuid::TI_RELAY`]), so the
+/// The STIX id of the object `item` becomes: deterministic (UUIDv5 in [`crate::ids::Uuid::TI_RELAY`]), so the
 /// same item gives the same id on every run and a removal revokes what the upsert created.
 ///
 /// - atomic item: `indicator--` + v5 of `<format>|<source id>|<type>|<algorithm or ''>|<value>`
@@ -292,11 +291,11 @@ pub(crate) fn map_with_id<'a>(
 /// - non-atomic item: the source's own id when it is `indicator--<uuid>`, else v5 of
 ///   `<format>|<source id>|pattern`, or of `<format>||pattern|<pattern>` when there is no source id.
 pub fn object_id(item: &Indicator<'_>) -> String {
-    object_id_with(item, crate::ids::item_uuid(item))
+    object_id_with(item, &crate::ids::item_uuid(item).hyphenated())
 }
 
-/// [`object_id`] with the item's [`crate::ids::item_uuid`] already computed.
-fn object_id_with(item: &Indicator<'_>, id: Uuid) -> String {
+/// [`object_id`] with the text of the item's [`crate::ids::item_uuid`] already written.
+fn object_id_with(item: &Indicator<'_>, id: &str) -> String {
     // A compound pattern keeps the source's own indicator id when it has one.
     if item.observable.is_none()
         && let Some(source_id) = item.source.id.as_deref()
@@ -304,9 +303,9 @@ fn object_id_with(item: &Indicator<'_>, id: Uuid) -> String {
     {
         return source_id.to_owned();
     }
-    let mut text = String::with_capacity(47);
+    let mut text = String::with_capacity(11 + id.len());
     text.push_str("indicator--");
-    id.push_to(&mut text);
+    text.push_str(id);
     text
 }
 
