@@ -377,6 +377,12 @@ fn comparison(out: &mut String, path: &str, value: &str) {
 /// `'text'` with `'` and `\` escaped, as the patterning grammar's string literal.
 fn quoted(out: &mut String, text: &str) {
     out.push('\'');
+    if !text.bytes().any(|b| b == b'\'' || b == b'\\') {
+        // Most values have nothing to escape.
+        out.push_str(text);
+        out.push('\'');
+        return;
+    }
     for c in text.chars() {
         if matches!(c, '\'' | '\\') {
             out.push('\\');
