@@ -525,6 +525,10 @@ fn present(text: Option<&str>) -> Option<&str> {
 }
 
 fn clip(text: Cow<'_, str>, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        // No more characters than bytes: most titles are told short without counting.
+        return text;
+    }
     match text.char_indices().nth(max) {
         None => text,
         Some((end, _)) => match text {

@@ -438,7 +438,9 @@ fn description<'a>(item: &'a Indicator<'a>) -> Cow<'a, str> {
 /// fall between characters (never inside a surrogate pair), and a dangling zero-width joiner,
 /// variation selector or space before the `…` is dropped.
 fn truncate_description(text: Cow<'_, str>) -> Cow<'_, str> {
-    if text.encode_utf16().count() <= DESCRIPTION_MAX {
+    // A text has at most as many UTF-16 code units as UTF-8 bytes: most are short enough to tell
+    // without counting.
+    if text.len() <= DESCRIPTION_MAX || text.encode_utf16().count() <= DESCRIPTION_MAX {
         return text;
     }
     let budget = DESCRIPTION_MAX - 1; // '…' is one code unit
