@@ -47,7 +47,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Destination, DestinationType, LegacyGeneration, SentinelApi, Settings};
 use crate::decode::{DecodeOptions, ItemError, decode};
-use crate::destinations::write::{Object, WriteJson};
+use crate::destinations::write::{Object, WriteJson, key};
 use crate::destinations::{defender, graph, sentinel};
 use crate::error::{Code, Error};
 use crate::ids::Uuid;
@@ -238,23 +238,23 @@ impl WriteJson for PlanItem {
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut object = Object::new(out);
         object
-            .str("key", &self.key)
-            .str("format", self.format.as_str())
-            .str_or_null("source_id", self.source_id.as_deref())
-            .object_or_null("observable", self.observable.as_ref(), |o, object| {
-                object.str("type", o.kind.as_str()).str("value", &o.value);
+            .str(key!("key"), &self.key)
+            .str(key!("format"), self.format.as_str())
+            .str_or_null(key!("source_id"), self.source_id.as_deref())
+            .object_or_null(key!("observable"), self.observable.as_ref(), |o, object| {
+                object.str(key!("type"), o.kind.as_str()).str(key!("value"), &o.value);
             })
-            .array("verdicts", &self.verdicts, |v, object| {
+            .array(key!("verdicts"), &self.verdicts, |v, object| {
                 let verdict = match v.verdict {
                     Verdict::Upsert => "upsert",
                     Verdict::Remove => "remove",
                     Verdict::Skip => "skip",
                 };
                 object
-                    .str("destination", &v.destination)
-                    .str("verdict", verdict)
-                    .opt_str("reason", v.reason)
-                    .opt_str("message", v.message.as_deref());
+                    .str(key!("destination"), &v.destination)
+                    .str(key!("verdict"), verdict)
+                    .opt_str(key!("reason"), v.reason)
+                    .opt_str(key!("message"), v.message.as_deref());
             })
             .close();
     }

@@ -79,7 +79,7 @@ use serde::Serialize;
 
 use crate::config::{DefenderSettings, Destination, IndicatorAction, Settings, Severity};
 use crate::destinations::trimmed;
-use crate::destinations::write::{Object, WriteJson};
+use crate::destinations::write::{Object, WriteJson, key};
 use crate::interpret::defender::DefenderIndicatorSummary;
 use crate::model::{Format, HashAlgorithm, Indicator, Observable, ObservableType};
 use crate::policy::{Decision, Verdict};
@@ -135,21 +135,21 @@ impl WriteJson for DefenderIndicator<'_> {
     /// The same bytes as `serde_json::to_writer(out, self)`.
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Object::new(out);
-        o.str("indicatorValue", &self.indicator_value)
-            .str("indicatorType", self.indicator_type)
-            .str("action", self.action)
-            .str("title", &self.title)
-            .str("description", &self.description)
-            .opt_time("expirationTime", self.expiration_time)
-            .opt_str("severity", self.severity)
-            .str("application", self.application)
-            .bool("generateAlert", self.generate_alert);
+        o.str(key!("indicatorValue"), &self.indicator_value)
+            .str(key!("indicatorType"), self.indicator_type)
+            .str(key!("action"), self.action)
+            .str(key!("title"), &self.title)
+            .str(key!("description"), &self.description)
+            .opt_time(key!("expirationTime"), self.expiration_time)
+            .opt_str(key!("severity"), self.severity)
+            .str(key!("application"), self.application)
+            .bool(key!("generateAlert"), self.generate_alert);
         if let Some(groups) = &self.rbac_group_names {
-            o.strs("rbacGroupNames", groups, false);
+            o.strs(key!("rbacGroupNames"), groups, false);
         }
-        o.opt_str("educateUrl", self.educate_url)
-            .opt_str("recommendedActions", self.recommended_actions)
-            .str("externalId", &self.external_id)
+        o.opt_str(key!("educateUrl"), self.educate_url)
+            .opt_str(key!("recommendedActions"), self.recommended_actions)
+            .str(key!("externalId"), &self.external_id)
             .close();
     }
 }

@@ -67,7 +67,7 @@ use serde::Serialize;
 
 use crate::config::{Destination, IndicatorAction, Settings, Severity, TargetProduct};
 use crate::destinations::trimmed;
-use crate::destinations::write::{Object, WriteJson};
+use crate::destinations::write::{Object, WriteJson, key};
 use crate::model::{Format, HashAlgorithm, Indicator, ObservableType, Tlp};
 use crate::policy::{Decision, Verdict};
 use crate::time::Timestamp;
@@ -180,34 +180,34 @@ impl WriteJson for TiIndicator<'_> {
     /// The same bytes as `serde_json::to_writer(out, self)`.
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Object::new(out);
-        o.str("action", self.action)
-            .str("targetProduct", self.target_product)
-            .str("threatType", self.threat_type)
-            .str("tlpLevel", self.tlp_level)
-            .bool("passiveOnly", self.passive_only)
-            .str("description", &self.description)
-            .time("expirationDateTime", self.expiration_date_time)
-            .opt_uint("confidence", self.confidence.map(u64::from))
-            .opt_uint("severity", self.severity.map(u64::from))
-            .str("externalId", &self.external_id)
-            .strs("tags", &self.tags, true)
-            .strs("killChain", &self.kill_chain, true)
-            .opt_str("knownFalsePositives", self.known_false_positives.as_deref())
-            .opt_time("lastReportedDateTime", self.last_reported_date_time)
-            .opt_str("networkIPv4", self.network_ipv4)
-            .opt_str("networkIPv6", self.network_ipv6)
-            .opt_str("networkDestinationIPv4", self.network_destination_ipv4)
-            .opt_str("networkDestinationIPv6", self.network_destination_ipv6)
-            .opt_str("networkCidrBlock", self.network_cidr_block)
-            .opt_uint("networkPort", self.network_port.map(u64::from))
-            .opt_uint("networkDestinationPort", self.network_destination_port.map(u64::from))
-            .opt_uint("networkProtocol", self.network_protocol.map(u64::from))
-            .opt_str("domainName", self.domain_name)
-            .opt_str("url", self.url)
-            .opt_str("fileHashType", self.file_hash_type)
-            .opt_str("fileHashValue", self.file_hash_value)
-            .opt_str("emailSenderAddress", self.email_sender_address)
-            .opt_str("emailSubject", self.email_subject)
+        o.str(key!("action"), self.action)
+            .str(key!("targetProduct"), self.target_product)
+            .str(key!("threatType"), self.threat_type)
+            .str(key!("tlpLevel"), self.tlp_level)
+            .bool(key!("passiveOnly"), self.passive_only)
+            .str(key!("description"), &self.description)
+            .time(key!("expirationDateTime"), self.expiration_date_time)
+            .opt_uint(key!("confidence"), self.confidence.map(u64::from))
+            .opt_uint(key!("severity"), self.severity.map(u64::from))
+            .str(key!("externalId"), &self.external_id)
+            .strs(key!("tags"), &self.tags, true)
+            .strs(key!("killChain"), &self.kill_chain, true)
+            .opt_str(key!("knownFalsePositives"), self.known_false_positives.as_deref())
+            .opt_time(key!("lastReportedDateTime"), self.last_reported_date_time)
+            .opt_str(key!("networkIPv4"), self.network_ipv4)
+            .opt_str(key!("networkIPv6"), self.network_ipv6)
+            .opt_str(key!("networkDestinationIPv4"), self.network_destination_ipv4)
+            .opt_str(key!("networkDestinationIPv6"), self.network_destination_ipv6)
+            .opt_str(key!("networkCidrBlock"), self.network_cidr_block)
+            .opt_uint(key!("networkPort"), self.network_port.map(u64::from))
+            .opt_uint(key!("networkDestinationPort"), self.network_destination_port.map(u64::from))
+            .opt_uint(key!("networkProtocol"), self.network_protocol.map(u64::from))
+            .opt_str(key!("domainName"), self.domain_name)
+            .opt_str(key!("url"), self.url)
+            .opt_str(key!("fileHashType"), self.file_hash_type)
+            .opt_str(key!("fileHashValue"), self.file_hash_value)
+            .opt_str(key!("emailSenderAddress"), self.email_sender_address)
+            .opt_str(key!("emailSubject"), self.email_subject)
             .close();
     }
 }

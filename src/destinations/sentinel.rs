@@ -87,7 +87,7 @@ use serde::Serialize;
 
 use crate::config::Destination;
 use crate::destinations::blank;
-use crate::destinations::write::{Object, WriteJson};
+use crate::destinations::write::{Object, WriteJson, key};
 use crate::model::{Attribute, Format, Indicator, KillChainPhase, Observable, ObservableType, Tlp};
 use crate::pattern::{self, SpecVersion};
 use crate::policy::{Decision, Verdict};
@@ -177,32 +177,32 @@ impl WriteJson for StixIndicator<'_> {
     /// The same bytes as `serde_json::to_writer(out, self)`.
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Object::new(out);
-        o.str("type", self.kind)
-            .str("spec_version", self.spec_version)
-            .str("id", &self.id)
-            .time("created", self.created)
-            .time("modified", self.modified)
-            .opt_bool("revoked", self.revoked)
-            .opt_str("name", self.name.as_deref())
-            .opt_str("description", self.description.as_deref())
-            .strs("indicator_types", &self.indicator_types, true)
-            .str("pattern", &self.pattern)
-            .str("pattern_type", self.pattern_type)
-            .str("pattern_version", self.pattern_version)
-            .time("valid_from", self.valid_from)
-            .opt_time("valid_until", self.valid_until)
-            .objects("kill_chain_phases", &self.kill_chain_phases, |k, o| {
-                o.str("kill_chain_name", &k.kill_chain_name).str("phase_name", &k.phase_name);
+        o.str(key!("type"), self.kind)
+            .str(key!("spec_version"), self.spec_version)
+            .str(key!("id"), &self.id)
+            .time(key!("created"), self.created)
+            .time(key!("modified"), self.modified)
+            .opt_bool(key!("revoked"), self.revoked)
+            .opt_str(key!("name"), self.name.as_deref())
+            .opt_str(key!("description"), self.description.as_deref())
+            .strs(key!("indicator_types"), &self.indicator_types, true)
+            .str(key!("pattern"), &self.pattern)
+            .str(key!("pattern_type"), self.pattern_type)
+            .str(key!("pattern_version"), self.pattern_version)
+            .time(key!("valid_from"), self.valid_from)
+            .opt_time(key!("valid_until"), self.valid_until)
+            .objects(key!("kill_chain_phases"), &self.kill_chain_phases, |k, o| {
+                o.str(key!("kill_chain_name"), &k.kill_chain_name).str(key!("phase_name"), &k.phase_name);
             })
-            .opt_uint("confidence", self.confidence.map(u64::from))
-            .strs("labels", &self.labels, true)
-            .objects("external_references", &self.external_references, |r, o| {
-                o.str("source_name", r.source_name)
-                    .opt_str("description", r.description)
-                    .opt_str("external_id", r.external_id)
-                    .opt_str("url", r.url);
+            .opt_uint(key!("confidence"), self.confidence.map(u64::from))
+            .strs(key!("labels"), &self.labels, true)
+            .objects(key!("external_references"), &self.external_references, |r, o| {
+                o.str(key!("source_name"), r.source_name)
+                    .opt_str(key!("description"), r.description)
+                    .opt_str(key!("external_id"), r.external_id)
+                    .opt_str(key!("url"), r.url);
             })
-            .strs("object_marking_refs", &self.object_marking_refs, true)
+            .strs(key!("object_marking_refs"), &self.object_marking_refs, true)
             .close();
     }
 }
