@@ -239,10 +239,10 @@ impl WriteJson for PlanItem {
         let mut object = Object::new(out);
         object
             .str(key!("key"), &self.key)
-            .str(key!("format"), self.format.as_str())
+            .lit(key!("format"), self.format.as_str())
             .str_or_null(key!("source_id"), self.source_id.as_deref())
             .object_or_null(key!("observable"), self.observable.as_ref(), |o, object| {
-                object.str(key!("type"), o.kind.as_str()).str(key!("value"), &o.value);
+                object.lit(key!("type"), o.kind.as_str()).str(key!("value"), &o.value);
             })
             .array(key!("verdicts"), &self.verdicts, |v, object| {
                 let verdict = match v.verdict {
@@ -252,8 +252,8 @@ impl WriteJson for PlanItem {
                 };
                 object
                     .str(key!("destination"), &v.destination)
-                    .str(key!("verdict"), verdict)
-                    .opt_str(key!("reason"), v.reason)
+                    .lit(key!("verdict"), verdict)
+                    .opt_lit(key!("reason"), v.reason)
                     .opt_str(key!("message"), v.message.as_deref());
             })
             .close();

@@ -136,12 +136,12 @@ impl WriteJson for DefenderIndicator<'_> {
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Object::new(out);
         o.str(key!("indicatorValue"), &self.indicator_value)
-            .str(key!("indicatorType"), self.indicator_type)
-            .str(key!("action"), self.action)
+            .lit(key!("indicatorType"), self.indicator_type)
+            .lit(key!("action"), self.action)
             .str(key!("title"), &self.title)
             .str(key!("description"), &self.description)
             .opt_time(key!("expirationTime"), self.expiration_time)
-            .opt_str(key!("severity"), self.severity)
+            .opt_lit(key!("severity"), self.severity)
             .str(key!("application"), self.application)
             .bool(key!("generateAlert"), self.generate_alert);
         if let Some(groups) = &self.rbac_group_names {

@@ -180,10 +180,10 @@ impl WriteJson for TiIndicator<'_> {
     /// The same bytes as `serde_json::to_writer(out, self)`.
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Object::new(out);
-        o.str(key!("action"), self.action)
-            .str(key!("targetProduct"), self.target_product)
-            .str(key!("threatType"), self.threat_type)
-            .str(key!("tlpLevel"), self.tlp_level)
+        o.lit(key!("action"), self.action)
+            .lit(key!("targetProduct"), self.target_product)
+            .lit(key!("threatType"), self.threat_type)
+            .lit(key!("tlpLevel"), self.tlp_level)
             .bool(key!("passiveOnly"), self.passive_only)
             .str(key!("description"), &self.description)
             .time(key!("expirationDateTime"), self.expiration_date_time)
@@ -204,7 +204,7 @@ impl WriteJson for TiIndicator<'_> {
             .opt_uint(key!("networkProtocol"), self.network_protocol.map(u64::from))
             .opt_str(key!("domainName"), self.domain_name)
             .opt_str(key!("url"), self.url)
-            .opt_str(key!("fileHashType"), self.file_hash_type)
+            .opt_lit(key!("fileHashType"), self.file_hash_type)
             .opt_str(key!("fileHashValue"), self.file_hash_value)
             .opt_str(key!("emailSenderAddress"), self.email_sender_address)
             .opt_str(key!("emailSubject"), self.email_subject)

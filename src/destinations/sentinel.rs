@@ -177,8 +177,8 @@ impl WriteJson for StixIndicator<'_> {
     /// The same bytes as `serde_json::to_writer(out, self)`.
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Object::new(out);
-        o.str(key!("type"), self.kind)
-            .str(key!("spec_version"), self.spec_version)
+        o.lit(key!("type"), self.kind)
+            .lit(key!("spec_version"), self.spec_version)
             .str(key!("id"), &self.id)
             .time(key!("created"), self.created)
             .time(key!("modified"), self.modified)
@@ -187,8 +187,8 @@ impl WriteJson for StixIndicator<'_> {
             .opt_str(key!("description"), self.description.as_deref())
             .strs(key!("indicator_types"), &self.indicator_types, true)
             .str(key!("pattern"), &self.pattern)
-            .str(key!("pattern_type"), self.pattern_type)
-            .str(key!("pattern_version"), self.pattern_version)
+            .lit(key!("pattern_type"), self.pattern_type)
+            .lit(key!("pattern_version"), self.pattern_version)
             .time(key!("valid_from"), self.valid_from)
             .opt_time(key!("valid_until"), self.valid_until)
             .objects(key!("kill_chain_phases"), &self.kill_chain_phases, |k, o| {

@@ -148,6 +148,24 @@ impl<'o> Object<'o> {
         self
     }
 
+    /// A string of this crate's own (a type name, an action, a version: `'static`), which needs no
+    /// escape: written without looking for any.
+    pub(crate) fn lit(&mut self, key: &str, value: &'static str) -> &mut Self {
+        let out = self.key(key);
+        out.push(b'"');
+        out.extend_from_slice(value.as_bytes());
+        out.push(b'"');
+        self
+    }
+
+    /// [`Object::lit`] when present.
+    pub(crate) fn opt_lit(&mut self, key: &str, value: Option<&'static str>) -> &mut Self {
+        if let Some(value) = value {
+            self.lit(key, value);
+        }
+        self
+    }
+
     /// The field when present (an absent one is omitted, as `skip_serializing_if = "Option::is_none"`).
     pub(crate) fn opt_str(&mut self, key: &str, value: Option<&str>) -> &mut Self {
         if let Some(value) = value {
