@@ -152,9 +152,9 @@ pub struct StixIndicator<'a> {
     /// External references.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub external_references: Vec<StixReference<'a>>,
-    /// The TLP marking-definition id.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub object_marking_refs: Vec<&'static str>,
+    /// The TLP marking-definition id (a static list: no allocation per object).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub object_marking_refs: &'static [&'static str],
 }
 
 /// A STIX external reference, borrowing from the item.
@@ -202,7 +202,7 @@ impl WriteJson for StixIndicator<'_> {
                     .opt_str(key!("external_id"), r.external_id)
                     .opt_str(key!("url"), r.url);
             })
-            .strs(key!("object_marking_refs"), &self.object_marking_refs, true)
+            .strs(key!("object_marking_refs"), self.object_marking_refs, true)
             .close();
     }
 }
@@ -279,7 +279,7 @@ pub(crate) fn map_with_id<'a>(
         confidence: item.scoring.confidence.or(item.scoring.score).map(|c| c.min(100)),
         labels: labels(item, decision.tlp),
         external_references: references(item),
-        object_marking_refs: decision.tlp.map(marking).into_iter().collect(),
+        object_marking_refs: decision.tlp.map_or(&[], marking),
     })
 }
 
@@ -533,12 +533,12 @@ fn references<'a>(item: &'a Indicator<'a>) -> Vec<StixReference<'a>> {
 }
 
 /// The TLP 1.0 marking Sentinel shows for `tlp` (§1.7; CLEAR is WHITE, AMBER+STRICT is AMBER).
-const fn marking(tlp: Tlp) -> &'static str {
+const fn marking(tlp: Tlp) -> &'static [&'static str] {
     match tlp {
-        Tlp::Clear => TLP_WHITE,
-        Tlp::Green => TLP_GREEN,
-        Tlp::Amber | Tlp::AmberStrict => TLP_AMBER,
-        Tlp::Red => TLP_RED,
+        Tlp::Clear => &[TLP_WHITE],
+        Tlp::Green => &[TLP_GREEN],
+        Tlp::Amber | Tlp::AmberStrict => &[TLP_AMBER],
+        Tlp::Red => &[TLP_RED],
     }
 }
 
