@@ -76,9 +76,11 @@ impl Timestamp {
     /// Every field is in range (years 0000–9999, as parsed), so the arithmetic is `u32` (division
     /// by a constant is a multiplication) and digits go two at a time from a table.
     pub(crate) fn text(self) -> [u8; 24] {
-        let days = self.0.div_euclid(MS_PER_DAY);
-        let ms_of_day = u32::try_from(self.0.rem_euclid(MS_PER_DAY)).unwrap_or(0);
-        let (year, month, day) = civil_from_days(days);
+        // Milliseconds since 0000-01-01T00:00:00Z: never negative.
+        let ms = u64::try_from(self.0 - MIN_MS).unwrap_or(0);
+        let days = ms / MS_PER_DAY.unsigned_abs();
+        let ms_of_day = u32::try_from(ms - days * MS_PER_DAY.unsigned_abs()).unwrap_or(0);
+        let (year, month, day) = civil_from_days(u32::try_from(days).unwrap_or(0));
         let mut text = *b"0000-00-00T00:00:00.000Z";
         put_two(&mut text, 0, year / 100);
         put_two(&mut text, 2, year % 100);
@@ -111,19 +113,27 @@ fn put_two(text: &mut [u8; 24], at: usize, n: u32) {
     }
 }
 
-/// The inverse of [`days_from_civil`] for the days of years 0000–9999, in `u32`: shifted by one
-/// 400-year era so that every quantity is positive.
-fn civil_from_days(days: i64) -> (u32, u32, u32) {
-    const ERA: u32 = 146_097;
-    let z = u32::try_from(days + 719_468 + i64::from(ERA)).unwrap_or(0);
-    let era = z / ERA;
-    let doe = z - era * ERA;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    ((yoe + era * 400 + u32::from(month <= 2)).saturating_sub(400), month, day)
+/// The date of `days` since 0000-01-01, years 0000–9999: Neri and Schneider's algorithm
+/// ("Euclidean affine functions and their application to calendar algorithms", 2022), in `u32`,
+/// on a March-based calendar shifted by one 400-year era so that every quantity is positive. The
+/// inverse of [`days_from_civil`] (the tests check it against `chrono`).
+fn civil_from_days(days: u32) -> (u32, u32, u32) {
+    // Days since 0400-03-01 before the shift (0000-01-01 is 60 days before 0000-03-01).
+    let n = days + 146_097 - 60;
+    // Century, then year of the century, then month and day, each an affine function's quotient
+    // and remainder.
+    let n1 = 4 * n + 3;
+    let century = n1 / 146_097;
+    let of_century = n1 % 146_097 / 4;
+    let p2 = 2_939_745 * u64::from(4 * of_century + 3);
+    let year_of_century = u32::try_from(p2 >> 32).unwrap_or(0);
+    let day_of_year = u32::try_from(p2 & 0xffff_ffff).unwrap_or(0) / 2_939_745 / 4;
+    let n3 = 2141 * day_of_year + 197_913;
+    let (month, day) = (n3 >> 16, (n3 & 0xffff) / 2141 + 1);
+    // January and February belong to the next year.
+    let january = day_of_year >= 306;
+    let year = 100 * century + year_of_century + u32::from(january);
+    (year.saturating_sub(400), if january { month - 12 } else { month }, day)
 }
 
 impl fmt::Display for Timestamp {
@@ -289,6 +299,19 @@ mod tests {
         assert_eq!(Timestamp::from_unix_seconds(1_617_181_920).unwrap().to_string(), "2021-03-31T09:12:00.000Z");
         assert!(Timestamp::from_unix_seconds(i64::MAX).is_err());
         assert!(Timestamp::from_unix_seconds(300_000_000_000).is_err());
+    }
+
+    #[test]
+    fn prints_every_day_as_chrono_does() {
+        // Every day of years 0000–9999 (the calendar's edges: leap days, centuries, 0000 and 9999),
+        // each at some millisecond of it.
+        for day in 0..=(MAX_MS - MIN_MS) / MS_PER_DAY {
+            let ms = MIN_MS + day * MS_PER_DAY + day * 7_919_993 % MS_PER_DAY;
+            let theirs = chrono::DateTime::from_timestamp_millis(ms)
+                .unwrap()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            assert_eq!(Timestamp(ms).to_string(), theirs);
+        }
     }
 
     #[test]
