@@ -76,20 +76,17 @@ impl Uuid {
     }
 
     /// Lower-case `8-4-4-4-12` hex, as ASCII bytes (what `Display` writes, without `fmt`: ids are
-    /// written several times per planned item).
+    /// written several times per planned item). Each byte's two digits go to a fixed place.
     pub fn text(&self) -> [u8; 36] {
         const HEX: &[u8; 16] = b"0123456789abcdef";
+        /// Where the two digits of each byte go: after 4, 6, 8 and 10 bytes comes a `-`.
+        const AT: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
         let mut text = [b'-'; 36];
-        let mut at = 0;
-        for (i, b) in self.0.iter().enumerate() {
-            if matches!(i, 4 | 6 | 8 | 10) {
-                at += 1;
-            }
-            for nibble in [b >> 4, b & 0x0f] {
-                if let (Some(slot), Some(digit)) = (text.get_mut(at), HEX.get(usize::from(nibble))) {
-                    *slot = *digit;
-                }
-                at += 1;
+        for (&at, &b) in AT.iter().zip(&self.0) {
+            let high = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+            let low = HEX.get(usize::from(b & 0x0f)).copied().unwrap_or(b'0');
+            if let Some(pair) = text.get_mut(at..at + 2) {
+                pair.copy_from_slice(&[high, low]);
             }
         }
         text
@@ -135,20 +132,34 @@ impl Sha1 {
 
     fn update(&mut self, mut data: &[u8]) {
         self.length = self.length.wrapping_add(data.len() as u64);
-        while !data.is_empty() {
+        if self.filled > 0 || data.len() < 64 {
+            // Top up the open block (ids hash a few short parts: most updates end here).
             let take = (64 - self.filled).min(data.len());
             let (head, rest) = data.split_at(take);
             if let Some(slot) = self.block.get_mut(self.filled..self.filled + take) {
                 slot.copy_from_slice(head);
             }
             self.filled += take;
+            if self.filled < 64 {
+                return;
+            }
+            let block = self.block;
+            self.compress(&block);
+            self.filled = 0;
             data = rest;
-            if self.filled == 64 {
-                let block = self.block;
-                self.compress(&block);
-                self.filled = 0;
+        }
+        // Whole blocks straight from `data`, then the rest into the open block.
+        let mut blocks = data.chunks_exact(64);
+        for block in &mut blocks {
+            if let Ok(block) = <&[u8; 64]>::try_from(block) {
+                self.compress(block);
             }
         }
+        let rest = blocks.remainder();
+        if let Some(slot) = self.block.get_mut(..rest.len()) {
+            slot.copy_from_slice(rest);
+        }
+        self.filled = rest.len();
     }
 
     fn finish(mut self) -> [u8; 20] {
@@ -176,12 +187,13 @@ impl Sha1 {
     // The whole 80-word schedule is expanded first (§6.1.2 step 1), then the rounds run in their
     // four groups of 20, so no round branches on `t` (ids are hashed once per planned item).
     #[allow(clippy::many_single_char_names)]
+    #[inline(never)]
     fn compress(&mut self, block: &[u8; 64]) {
         let mut w = [0u32; 80];
         for (word, bytes) in w.iter_mut().zip(block.chunks_exact(4)) {
-            let mut b = [0u8; 4];
-            b.copy_from_slice(bytes);
-            *word = u32::from_be_bytes(b);
+            if let Ok(bytes) = <[u8; 4]>::try_from(bytes) {
+                *word = u32::from_be_bytes(bytes);
+            }
         }
         for t in 16..80 {
             let at = |i: usize| w.get(i).copied().unwrap_or(0);
@@ -191,11 +203,15 @@ impl Sha1 {
             }
         }
         let mut v = self.state;
-        let mut groups = w.chunks_exact(20);
-        rounds::<0>(&mut v, groups.next().unwrap_or_default());
-        rounds::<1>(&mut v, groups.next().unwrap_or_default());
-        rounds::<2>(&mut v, groups.next().unwrap_or_default());
-        rounds::<3>(&mut v, groups.next().unwrap_or_default());
+        let (groups, _) = w.as_chunks::<20>();
+        for (g, words) in groups.iter().enumerate() {
+            match g {
+                0 => rounds::<0>(&mut v, words),
+                1 => rounds::<1>(&mut v, words),
+                2 => rounds::<2>(&mut v, words),
+                _ => rounds::<3>(&mut v, words),
+            }
+        }
         for (state, value) in self.state.iter_mut().zip(v) {
             *state = state.wrapping_add(value);
         }
@@ -206,7 +222,7 @@ impl Sha1 {
 /// schedule: one function per group, so no round chooses its function at run time.
 #[allow(clippy::many_single_char_names)]
 #[inline]
-fn rounds<const G: u8>(v: &mut [u32; 5], words: &[u32]) {
+fn rounds<const G: u8>(v: &mut [u32; 5], words: &[u32; 20]) {
     let [mut a, mut b, mut c, mut d, mut e] = *v;
     let k = match G {
         0 => 0x5a82_7999,

@@ -47,7 +47,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Destination, DestinationType, LegacyGeneration, SentinelApi, Settings};
 use crate::decode::{DecodeOptions, ItemError, decode};
-use crate::destinations::write::{Object, WriteJson};
+use crate::destinations::write::{Object, WriteJson, key};
 use crate::destinations::{defender, graph, sentinel};
 use crate::error::{Code, Error};
 use crate::ids::Uuid;
@@ -238,23 +238,23 @@ impl WriteJson for PlanItem {
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut object = Object::new(out);
         object
-            .str("key", &self.key)
-            .str("format", self.format.as_str())
-            .str_or_null("source_id", self.source_id.as_deref())
-            .object_or_null("observable", self.observable.as_ref(), |o, object| {
-                object.str("type", o.kind.as_str()).str("value", &o.value);
+            .str(key!("key"), &self.key)
+            .lit(key!("format"), self.format.as_str())
+            .str_or_null(key!("source_id"), self.source_id.as_deref())
+            .object_or_null(key!("observable"), self.observable.as_ref(), |o, object| {
+                object.lit(key!("type"), o.kind.as_str()).str(key!("value"), &o.value);
             })
-            .array("verdicts", &self.verdicts, |v, object| {
+            .array(key!("verdicts"), &self.verdicts, |v, object| {
                 let verdict = match v.verdict {
                     Verdict::Upsert => "upsert",
                     Verdict::Remove => "remove",
                     Verdict::Skip => "skip",
                 };
                 object
-                    .str("destination", &v.destination)
-                    .str("verdict", verdict)
-                    .opt_str("reason", v.reason)
-                    .opt_str("message", v.message.as_deref());
+                    .str(key!("destination"), &v.destination)
+                    .lit(key!("verdict"), verdict)
+                    .opt_lit(key!("reason"), v.reason)
+                    .opt_str(key!("message"), v.message.as_deref());
             })
             .close();
     }
@@ -407,8 +407,9 @@ pub fn plan(config: &Config, payload: &str, facts: &PlanFacts) -> Result<Plan, E
     let mut items: Vec<PlanItem> = Vec::with_capacity(decoded.items.len());
     for item in &decoded.items {
         // The item's deterministic id, once: its key and every destination's ids derive from it.
-        let id = crate::ids::item_uuid(item);
-        let key = keys.next(id);
+        let key = keys.next(crate::ids::item_uuid(item));
+        // The id's text, as every destination writes it: the key without its `#n`.
+        let id = key.split_once('#').map_or(key.as_str(), |(id, _)| id);
         let mut verdicts = Vec::with_capacity(destinations.len());
         for ((batch, column), name) in batchers.iter_mut().zip(&mut columns).zip(&names) {
             let Some(decision) = column.next() else { continue };
@@ -592,7 +593,7 @@ impl<'c> Batcher<'c> {
     fn add(
         &mut self,
         item: &Indicator<'_>,
-        id: Uuid,
+        id: &str,
         decision: &Decision,
         key: &str,
         now: Timestamp,

@@ -73,27 +73,67 @@ impl Timestamp {
 impl Timestamp {
     /// RFC 3339 UTC with milliseconds (`2025-06-01T12:00:00.000Z`) as ASCII bytes: what `Display`
     /// and `Serialize` write. Written by hand: this runs for every timestamp of every planned object.
+    /// Every field is in range (years 0000–9999, as parsed), so the arithmetic is `u32` (division
+    /// by a constant is a multiplication) and digits go two at a time from a table.
     pub(crate) fn text(self) -> [u8; 24] {
-        let days = self.0.div_euclid(MS_PER_DAY);
-        let ms_of_day = self.0.rem_euclid(MS_PER_DAY);
-        let (year, month, day) = civil_from_days(days);
-        let (hour, minute) = (ms_of_day / 3_600_000, ms_of_day / 60_000 % 60);
-        let (second, milli) = (ms_of_day / 1000 % 60, ms_of_day % 1000);
-        // Each field is in range (years 0000–9999, as parsed); u32 division, not i64.
+        // Milliseconds since 0000-01-01T00:00:00Z: never negative.
+        let ms = u64::try_from(self.0 - MIN_MS).unwrap_or(0);
+        let days = ms / MS_PER_DAY.unsigned_abs();
+        let ms_of_day = u32::try_from(ms - days * MS_PER_DAY.unsigned_abs()).unwrap_or(0);
+        let (year, month, day) = civil_from_days(u32::try_from(days).unwrap_or(0));
         let mut text = *b"0000-00-00T00:00:00.000Z";
-        for (at, width, value) in
-            [(0, 4, year), (5, 2, month), (8, 2, day), (11, 2, hour), (14, 2, minute), (17, 2, second), (20, 3, milli)]
-        {
-            let mut v = u32::try_from(value).unwrap_or(0);
-            for i in (at..at + width).rev() {
-                if let Some(slot) = text.get_mut(i) {
-                    *slot = b'0' + (v % 10) as u8;
-                }
-                v /= 10;
-            }
+        put_two(&mut text, 0, year / 100);
+        put_two(&mut text, 2, year % 100);
+        put_two(&mut text, 5, month);
+        put_two(&mut text, 8, day);
+        put_two(&mut text, 11, ms_of_day / 3_600_000);
+        put_two(&mut text, 14, ms_of_day / 60_000 % 60);
+        put_two(&mut text, 17, ms_of_day / 1000 % 60);
+        let milli = ms_of_day % 1000;
+        if let Some(slot) = text.get_mut(20) {
+            // `milli / 100` is a single digit.
+            *slot = b'0' + u8::try_from(milli / 100).unwrap_or(0);
         }
+        put_two(&mut text, 21, milli % 100);
         text
     }
+}
+
+/// The two decimal digits of `n` (below 100) at `at` of `text`.
+#[inline]
+fn put_two(text: &mut [u8; 24], at: usize, n: u32) {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    let i = usize::try_from(n).unwrap_or(0) * 2;
+    if let (Some(slot), Some(pair)) = (text.get_mut(at..at + 2), PAIRS.get(i..i + 2)) {
+        slot.copy_from_slice(pair);
+    }
+}
+
+/// The date of `days` since 0000-01-01, years 0000–9999: Neri and Schneider's algorithm
+/// ("Euclidean affine functions and their application to calendar algorithms", 2022), in `u32`,
+/// on a March-based calendar shifted by one 400-year era so that every quantity is positive. The
+/// inverse of [`days_from_civil`] (the tests check it against `chrono`).
+fn civil_from_days(days: u32) -> (u32, u32, u32) {
+    // Days since 0400-03-01 before the shift (0000-01-01 is 60 days before 0000-03-01).
+    let n = days + 146_097 - 60;
+    // Century, then year of the century, then month and day, each an affine function's quotient
+    // and remainder.
+    let n1 = 4 * n + 3;
+    let century = n1 / 146_097;
+    let of_century = n1 % 146_097 / 4;
+    let p2 = 2_939_745 * u64::from(4 * of_century + 3);
+    let year_of_century = u32::try_from(p2 >> 32).unwrap_or(0);
+    let day_of_year = u32::try_from(p2 & 0xffff_ffff).unwrap_or(0) / 2_939_745 / 4;
+    let n3 = 2141 * day_of_year + 197_913;
+    let (month, day) = (n3 >> 16, (n3 & 0xffff) / 2141 + 1);
+    // January and February belong to the next year.
+    let january = day_of_year >= 306;
+    let year = 100 * century + year_of_century + u32::from(january);
+    (year.saturating_sub(400), if january { month - 12 } else { month }, day)
 }
 
 impl fmt::Display for Timestamp {
@@ -205,19 +245,6 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// The inverse of [`days_from_civil`].
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,6 +299,19 @@ mod tests {
         assert_eq!(Timestamp::from_unix_seconds(1_617_181_920).unwrap().to_string(), "2021-03-31T09:12:00.000Z");
         assert!(Timestamp::from_unix_seconds(i64::MAX).is_err());
         assert!(Timestamp::from_unix_seconds(300_000_000_000).is_err());
+    }
+
+    #[test]
+    fn prints_every_day_as_chrono_does() {
+        // Every day of years 0000–9999 (the calendar's edges: leap days, centuries, 0000 and 9999),
+        // each at some millisecond of it.
+        for day in 0..=(MAX_MS - MIN_MS) / MS_PER_DAY {
+            let ms = MIN_MS + day * MS_PER_DAY + day * 7_919_993 % MS_PER_DAY;
+            let theirs = chrono::DateTime::from_timestamp_millis(ms)
+                .unwrap()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            assert_eq!(Timestamp(ms).to_string(), theirs);
+        }
     }
 
     #[test]

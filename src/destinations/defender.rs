@@ -79,7 +79,7 @@ use serde::Serialize;
 
 use crate::config::{DefenderSettings, Destination, IndicatorAction, Settings, Severity};
 use crate::destinations::trimmed;
-use crate::destinations::write::{Object, WriteJson};
+use crate::destinations::write::{Object, WriteJson, key};
 use crate::interpret::defender::DefenderIndicatorSummary;
 use crate::model::{Format, HashAlgorithm, Indicator, Observable, ObservableType};
 use crate::policy::{Decision, Verdict};
@@ -135,21 +135,21 @@ impl WriteJson for DefenderIndicator<'_> {
     /// The same bytes as `serde_json::to_writer(out, self)`.
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Object::new(out);
-        o.str("indicatorValue", &self.indicator_value)
-            .str("indicatorType", self.indicator_type)
-            .str("action", self.action)
-            .str("title", &self.title)
-            .str("description", &self.description)
-            .opt_time("expirationTime", self.expiration_time)
-            .opt_str("severity", self.severity)
-            .str("application", self.application)
-            .bool("generateAlert", self.generate_alert);
+        o.str(key!("indicatorValue"), &self.indicator_value)
+            .lit(key!("indicatorType"), self.indicator_type)
+            .lit(key!("action"), self.action)
+            .str(key!("title"), &self.title)
+            .str(key!("description"), &self.description)
+            .opt_time(key!("expirationTime"), self.expiration_time)
+            .opt_lit(key!("severity"), self.severity)
+            .str(key!("application"), self.application)
+            .bool(key!("generateAlert"), self.generate_alert);
         if let Some(groups) = &self.rbac_group_names {
-            o.strs("rbacGroupNames", groups, false);
+            o.strs(key!("rbacGroupNames"), groups, false);
         }
-        o.opt_str("educateUrl", self.educate_url)
-            .opt_str("recommendedActions", self.recommended_actions)
-            .str("externalId", &self.external_id)
+        o.opt_str(key!("educateUrl"), self.educate_url)
+            .opt_str(key!("recommendedActions"), self.recommended_actions)
+            .str(key!("externalId"), &self.external_id)
             .close();
     }
 }
@@ -162,14 +162,14 @@ pub fn map<'a>(
     decision: &Decision,
     destination: &'a Destination,
 ) -> Result<DefenderIndicator<'a>, String> {
-    map_with_id(item, crate::ids::item_uuid(item), decision, destination)
+    map_with_id(item, &crate::ids::item_uuid(item).hyphenated(), decision, destination)
 }
 
-/// [`map`] with the item's [`crate::ids::item_uuid`] already computed (the planner computes it
-/// once per item for every destination).
+/// [`map`] with the text of the item's [`crate::ids::item_uuid`] already written (the planner
+/// writes it once per item, as its key, for every destination).
 pub(crate) fn map_with_id<'a>(
     item: &'a Indicator<'a>,
-    id: crate::ids::Uuid,
+    id: &str,
     decision: &Decision,
     destination: &'a Destination,
 ) -> Result<DefenderIndicator<'a>, String> {
@@ -207,7 +207,7 @@ pub(crate) fn map_with_id<'a>(
         rbac_group_names: (!settings.rbac_group_names.is_empty()).then_some(settings.rbac_group_names.as_slice()),
         educate_url,
         recommended_actions: settings.recommended_actions.as_deref().filter(|r| !r.trim().is_empty()),
-        external_id: id.hyphenated(),
+        external_id: id.to_owned(),
     })
 }
 
@@ -525,6 +525,10 @@ fn present(text: Option<&str>) -> Option<&str> {
 }
 
 fn clip(text: Cow<'_, str>, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        // No more characters than bytes: most titles are told short without counting.
+        return text;
+    }
     match text.char_indices().nth(max) {
         None => text,
         Some((end, _)) => match text {

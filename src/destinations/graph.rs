@@ -67,7 +67,7 @@ use serde::Serialize;
 
 use crate::config::{Destination, IndicatorAction, Settings, Severity, TargetProduct};
 use crate::destinations::trimmed;
-use crate::destinations::write::{Object, WriteJson};
+use crate::destinations::write::{Object, WriteJson, key};
 use crate::model::{Format, HashAlgorithm, Indicator, ObservableType, Tlp};
 use crate::policy::{Decision, Verdict};
 use crate::time::Timestamp;
@@ -180,34 +180,34 @@ impl WriteJson for TiIndicator<'_> {
     /// The same bytes as `serde_json::to_writer(out, self)`.
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Object::new(out);
-        o.str("action", self.action)
-            .str("targetProduct", self.target_product)
-            .str("threatType", self.threat_type)
-            .str("tlpLevel", self.tlp_level)
-            .bool("passiveOnly", self.passive_only)
-            .str("description", &self.description)
-            .time("expirationDateTime", self.expiration_date_time)
-            .opt_uint("confidence", self.confidence.map(u64::from))
-            .opt_uint("severity", self.severity.map(u64::from))
-            .str("externalId", &self.external_id)
-            .strs("tags", &self.tags, true)
-            .strs("killChain", &self.kill_chain, true)
-            .opt_str("knownFalsePositives", self.known_false_positives.as_deref())
-            .opt_time("lastReportedDateTime", self.last_reported_date_time)
-            .opt_str("networkIPv4", self.network_ipv4)
-            .opt_str("networkIPv6", self.network_ipv6)
-            .opt_str("networkDestinationIPv4", self.network_destination_ipv4)
-            .opt_str("networkDestinationIPv6", self.network_destination_ipv6)
-            .opt_str("networkCidrBlock", self.network_cidr_block)
-            .opt_uint("networkPort", self.network_port.map(u64::from))
-            .opt_uint("networkDestinationPort", self.network_destination_port.map(u64::from))
-            .opt_uint("networkProtocol", self.network_protocol.map(u64::from))
-            .opt_str("domainName", self.domain_name)
-            .opt_str("url", self.url)
-            .opt_str("fileHashType", self.file_hash_type)
-            .opt_str("fileHashValue", self.file_hash_value)
-            .opt_str("emailSenderAddress", self.email_sender_address)
-            .opt_str("emailSubject", self.email_subject)
+        o.lit(key!("action"), self.action)
+            .lit(key!("targetProduct"), self.target_product)
+            .lit(key!("threatType"), self.threat_type)
+            .lit(key!("tlpLevel"), self.tlp_level)
+            .bool(key!("passiveOnly"), self.passive_only)
+            .str(key!("description"), &self.description)
+            .time(key!("expirationDateTime"), self.expiration_date_time)
+            .opt_uint(key!("confidence"), self.confidence.map(u64::from))
+            .opt_uint(key!("severity"), self.severity.map(u64::from))
+            .str(key!("externalId"), &self.external_id)
+            .strs(key!("tags"), &self.tags, true)
+            .strs(key!("killChain"), &self.kill_chain, true)
+            .opt_str(key!("knownFalsePositives"), self.known_false_positives.as_deref())
+            .opt_time(key!("lastReportedDateTime"), self.last_reported_date_time)
+            .opt_str(key!("networkIPv4"), self.network_ipv4)
+            .opt_str(key!("networkIPv6"), self.network_ipv6)
+            .opt_str(key!("networkDestinationIPv4"), self.network_destination_ipv4)
+            .opt_str(key!("networkDestinationIPv6"), self.network_destination_ipv6)
+            .opt_str(key!("networkCidrBlock"), self.network_cidr_block)
+            .opt_uint(key!("networkPort"), self.network_port.map(u64::from))
+            .opt_uint(key!("networkDestinationPort"), self.network_destination_port.map(u64::from))
+            .opt_uint(key!("networkProtocol"), self.network_protocol.map(u64::from))
+            .opt_str(key!("domainName"), self.domain_name)
+            .opt_str(key!("url"), self.url)
+            .opt_lit(key!("fileHashType"), self.file_hash_type)
+            .opt_str(key!("fileHashValue"), self.file_hash_value)
+            .opt_str(key!("emailSenderAddress"), self.email_sender_address)
+            .opt_str(key!("emailSubject"), self.email_subject)
             .close();
     }
 }
@@ -219,14 +219,14 @@ pub fn map<'a>(
     decision: &Decision,
     destination: &Destination,
 ) -> Result<TiIndicator<'a>, String> {
-    map_with_id(item, crate::ids::item_uuid(item), decision, destination)
+    map_with_id(item, &crate::ids::item_uuid(item).hyphenated(), decision, destination)
 }
 
-/// [`map`] with the item's [`crate::ids::item_uuid`] already computed (the planner computes it
-/// once per item for every destination).
+/// [`map`] with the text of the item's [`crate::ids::item_uuid`] already written (the planner
+/// writes it once per item, as its key, for every destination).
 pub(crate) fn map_with_id<'a>(
     item: &'a Indicator<'a>,
-    id: crate::ids::Uuid,
+    id: &str,
     decision: &Decision,
     destination: &Destination,
 ) -> Result<TiIndicator<'a>, String> {
@@ -340,9 +340,9 @@ pub fn external_id(item: &Indicator<'_>) -> String {
     crate::ids::item_uuid(item).hyphenated()
 }
 
-/// [`external_id`] with the item's [`crate::ids::item_uuid`] already computed.
-pub(crate) fn external_id_with(item: &Indicator<'_>, id: crate::ids::Uuid) -> String {
-    xid(item).map_or_else(|| id.hyphenated(), str::to_owned)
+/// [`external_id`] with the text of the item's [`crate::ids::item_uuid`] already written.
+pub(crate) fn external_id_with(item: &Indicator<'_>, id: &str) -> String {
+    xid(item).unwrap_or(id).to_owned()
 }
 
 /// A ThreatConnect item's `xid`, when it has one.
@@ -438,7 +438,9 @@ fn description<'a>(item: &'a Indicator<'a>) -> Cow<'a, str> {
 /// fall between characters (never inside a surrogate pair), and a dangling zero-width joiner,
 /// variation selector or space before the `…` is dropped.
 fn truncate_description(text: Cow<'_, str>) -> Cow<'_, str> {
-    if text.encode_utf16().count() <= DESCRIPTION_MAX {
+    // A text has at most as many UTF-16 code units as UTF-8 bytes: most are short enough to tell
+    // without counting.
+    if text.len() <= DESCRIPTION_MAX || text.encode_utf16().count() <= DESCRIPTION_MAX {
         return text;
     }
     let budget = DESCRIPTION_MAX - 1; // '…' is one code unit

@@ -87,8 +87,7 @@ use serde::Serialize;
 
 use crate::config::Destination;
 use crate::destinations::blank;
-use crate::destinations::write::{Object, WriteJson};
-use crate::ids::Uuid;
+use crate::destinations::write::{Object, WriteJson, key};
 use crate::model::{Attribute, Format, Indicator, KillChainPhase, Observable, ObservableType, Tlp};
 use crate::pattern::{self, SpecVersion};
 use crate::policy::{Decision, Verdict};
@@ -153,9 +152,9 @@ pub struct StixIndicator<'a> {
     /// External references.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub external_references: Vec<StixReference<'a>>,
-    /// The TLP marking-definition id.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub object_marking_refs: Vec<&'static str>,
+    /// The TLP marking-definition id (a static list: no allocation per object).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub object_marking_refs: &'static [&'static str],
 }
 
 /// A STIX external reference, borrowing from the item.
@@ -178,32 +177,32 @@ impl WriteJson for StixIndicator<'_> {
     /// The same bytes as `serde_json::to_writer(out, self)`.
     fn write_json(&self, out: &mut Vec<u8>) {
         let mut o = Object::new(out);
-        o.str("type", self.kind)
-            .str("spec_version", self.spec_version)
-            .str("id", &self.id)
-            .time("created", self.created)
-            .time("modified", self.modified)
-            .opt_bool("revoked", self.revoked)
-            .opt_str("name", self.name.as_deref())
-            .opt_str("description", self.description.as_deref())
-            .strs("indicator_types", &self.indicator_types, true)
-            .str("pattern", &self.pattern)
-            .str("pattern_type", self.pattern_type)
-            .str("pattern_version", self.pattern_version)
-            .time("valid_from", self.valid_from)
-            .opt_time("valid_until", self.valid_until)
-            .objects("kill_chain_phases", &self.kill_chain_phases, |k, o| {
-                o.str("kill_chain_name", &k.kill_chain_name).str("phase_name", &k.phase_name);
+        o.lit(key!("type"), self.kind)
+            .lit(key!("spec_version"), self.spec_version)
+            .str(key!("id"), &self.id)
+            .time(key!("created"), self.created)
+            .time(key!("modified"), self.modified)
+            .opt_bool(key!("revoked"), self.revoked)
+            .opt_str(key!("name"), self.name.as_deref())
+            .opt_str(key!("description"), self.description.as_deref())
+            .strs(key!("indicator_types"), &self.indicator_types, true)
+            .str(key!("pattern"), &self.pattern)
+            .lit(key!("pattern_type"), self.pattern_type)
+            .lit(key!("pattern_version"), self.pattern_version)
+            .time(key!("valid_from"), self.valid_from)
+            .opt_time(key!("valid_until"), self.valid_until)
+            .objects(key!("kill_chain_phases"), &self.kill_chain_phases, |k, o| {
+                o.str(key!("kill_chain_name"), &k.kill_chain_name).str(key!("phase_name"), &k.phase_name);
             })
-            .opt_uint("confidence", self.confidence.map(u64::from))
-            .strs("labels", &self.labels, true)
-            .objects("external_references", &self.external_references, |r, o| {
-                o.str("source_name", r.source_name)
-                    .opt_str("description", r.description)
-                    .opt_str("external_id", r.external_id)
-                    .opt_str("url", r.url);
+            .opt_uint(key!("confidence"), self.confidence.map(u64::from))
+            .strs(key!("labels"), &self.labels, true)
+            .objects(key!("external_references"), &self.external_references, |r, o| {
+                o.str(key!("source_name"), r.source_name)
+                    .opt_str(key!("description"), r.description)
+                    .opt_str(key!("external_id"), r.external_id)
+                    .opt_str(key!("url"), r.url);
             })
-            .strs("object_marking_refs", &self.object_marking_refs, true)
+            .strs(key!("object_marking_refs"), self.object_marking_refs, true)
             .close();
     }
 }
@@ -219,14 +218,14 @@ pub fn map<'a>(
     destination: &Destination,
     now: Timestamp,
 ) -> Result<StixIndicator<'a>, String> {
-    map_with_id(item, crate::ids::item_uuid(item), decision, destination, now)
+    map_with_id(item, &crate::ids::item_uuid(item).hyphenated(), decision, destination, now)
 }
 
-/// [`map`] with the item's [`crate::ids::item_uuid`] already computed (the planner computes it
-/// once per item for every destination).
+/// [`map`] with the text of the item's [`crate::ids::item_uuid`] already written (the planner
+/// writes it once per item, as its key, for every destination).
 pub(crate) fn map_with_id<'a>(
     item: &'a Indicator<'a>,
-    id: Uuid,
+    id: &str,
     decision: &Decision,
     destination: &Destination,
     now: Timestamp,
@@ -280,11 +279,11 @@ pub(crate) fn map_with_id<'a>(
         confidence: item.scoring.confidence.or(item.scoring.score).map(|c| c.min(100)),
         labels: labels(item, decision.tlp),
         external_references: references(item),
-        object_marking_refs: decision.tlp.map(marking).into_iter().collect(),
+        object_marking_refs: decision.tlp.map_or(&[], marking),
     })
 }
 
-/// The STIX id of the object `item` becomes: deterministic (UUIDv5 in [`Uuid::TI_RELAY`]), so the
+/// The STIX id of the object `item` becomes: deterministic (UUIDv5 in [`crate::ids::Uuid::TI_RELAY`]), so the
 /// same item gives the same id on every run and a removal revokes what the upsert created.
 ///
 /// - atomic item: `indicator--` + v5 of `<format>|<source id>|<type>|<algorithm or ''>|<value>`
@@ -292,11 +291,11 @@ pub(crate) fn map_with_id<'a>(
 /// - non-atomic item: the source's own id when it is `indicator--<uuid>`, else v5 of
 ///   `<format>|<source id>|pattern`, or of `<format>||pattern|<pattern>` when there is no source id.
 pub fn object_id(item: &Indicator<'_>) -> String {
-    object_id_with(item, crate::ids::item_uuid(item))
+    object_id_with(item, &crate::ids::item_uuid(item).hyphenated())
 }
 
-/// [`object_id`] with the item's [`crate::ids::item_uuid`] already computed.
-fn object_id_with(item: &Indicator<'_>, id: Uuid) -> String {
+/// [`object_id`] with the text of the item's [`crate::ids::item_uuid`] already written.
+fn object_id_with(item: &Indicator<'_>, id: &str) -> String {
     // A compound pattern keeps the source's own indicator id when it has one.
     if item.observable.is_none()
         && let Some(source_id) = item.source.id.as_deref()
@@ -304,9 +303,9 @@ fn object_id_with(item: &Indicator<'_>, id: Uuid) -> String {
     {
         return source_id.to_owned();
     }
-    let mut text = String::with_capacity(47);
+    let mut text = String::with_capacity(11 + id.len());
     text.push_str("indicator--");
-    id.push_to(&mut text);
+    text.push_str(id);
     text
 }
 
@@ -378,6 +377,12 @@ fn comparison(out: &mut String, path: &str, value: &str) {
 /// `'text'` with `'` and `\` escaped, as the patterning grammar's string literal.
 fn quoted(out: &mut String, text: &str) {
     out.push('\'');
+    if !text.bytes().any(|b| b == b'\'' || b == b'\\') {
+        // Most values have nothing to escape.
+        out.push_str(text);
+        out.push('\'');
+        return;
+    }
     for c in text.chars() {
         if matches!(c, '\'' | '\\') {
             out.push('\\');
@@ -528,12 +533,12 @@ fn references<'a>(item: &'a Indicator<'a>) -> Vec<StixReference<'a>> {
 }
 
 /// The TLP 1.0 marking Sentinel shows for `tlp` (§1.7; CLEAR is WHITE, AMBER+STRICT is AMBER).
-const fn marking(tlp: Tlp) -> &'static str {
+const fn marking(tlp: Tlp) -> &'static [&'static str] {
     match tlp {
-        Tlp::Clear => TLP_WHITE,
-        Tlp::Green => TLP_GREEN,
-        Tlp::Amber | Tlp::AmberStrict => TLP_AMBER,
-        Tlp::Red => TLP_RED,
+        Tlp::Clear => &[TLP_WHITE],
+        Tlp::Green => &[TLP_GREEN],
+        Tlp::Amber | Tlp::AmberStrict => &[TLP_AMBER],
+        Tlp::Red => &[TLP_RED],
     }
 }
 

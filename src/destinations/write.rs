@@ -20,35 +20,52 @@ impl WriteJson for String {
 
 /// `"text"`, escaped as `serde_json` escapes strings: `"` and `\` with a backslash, `\b \f \n \r
 /// \t` by name, other control characters as `\u00xx`; everything else as is. Eight bytes at a time
-/// are checked for anything to escape (most text has nothing), then copied in runs.
+/// are checked for anything to escape (most text has nothing: then it is copied at once).
 pub(crate) fn string(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
-    let mut start = 0;
-    let mut at = 0;
+    if plain(bytes) {
+        out.extend_from_slice(bytes);
+    } else {
+        escaped(out, bytes);
+    }
+    out.push(b'"');
+}
+
+/// Whether no byte of `bytes` needs an escape (most text): eight bytes at a time, the last eight
+/// overlapping the ones before (no padded copy), and a text shorter than eight byte by byte.
+fn plain(bytes: &[u8]) -> bool {
+    let word = |chunk: &[u8]| <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes);
+    let mut chunks = bytes.chunks_exact(8);
+    if chunks.any(|chunk| needs_escape(word(chunk))) {
+        return false;
+    }
+    match bytes.len().checked_sub(8) {
+        Some(last) => !needs_escape(word(bytes.get(last..).unwrap_or_default())),
+        None => !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\'),
+    }
+}
+
+/// The body of [`string`] for text with something to escape (a ThreatConnect description is JSON
+/// text, with a `"` every few bytes): eight bytes at a time, a word with nothing to escape copied
+/// whole, the others byte by byte.
+#[inline(never)]
+fn escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {
-        if <[u8; 8]>::try_from(chunk).is_ok_and(|word| needs_escape(u64::from_le_bytes(word))) {
-            for (i, &b) in (at..).zip(chunk) {
-                escape(out, bytes, &mut start, i, b);
+        let Ok(word) = <[u8; 8]>::try_from(chunk) else { continue };
+        if needs_escape(u64::from_le_bytes(word)) {
+            for b in word {
+                escape(out, b);
             }
-        }
-        at += 8;
-    }
-    // The last few bytes, padded with spaces (which need no escape).
-    let tail = chunks.remainder();
-    let mut word = [b' '; 8];
-    if let Some(head) = word.get_mut(..tail.len()) {
-        head.copy_from_slice(tail);
-    }
-    if needs_escape(u64::from_le_bytes(word)) {
-        for (i, &b) in (at..).zip(tail) {
-            escape(out, bytes, &mut start, i, b);
+        } else {
+            out.extend_from_slice(&word);
         }
     }
-    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
-    out.push(b'"');
+    for &b in chunks.remainder() {
+        escape(out, b);
+    }
 }
 
 /// Whether any of the eight bytes of `word` is a control character, `"` or `\`: the JSON parser's
@@ -57,28 +74,34 @@ const fn needs_escape(word: u64) -> bool {
     crate::json::special_bytes(word) != 0
 }
 
-/// Byte `b` at `i` of `bytes`: when it needs an escape, writes the run before it and its escape.
-fn escape(out: &mut Vec<u8>, bytes: &[u8], start: &mut usize, i: usize, b: u8) {
+/// Byte `b`, escaped if it must be.
+#[inline]
+fn escape(out: &mut Vec<u8>, b: u8) {
+    match b {
+        b'"' | b'\\' => out.extend_from_slice(&[b'\\', b]),
+        0x20.. => out.push(b),
+        _ => control(out, b),
+    }
+}
+
+/// A control character's escape: `\b \f \n \r \t` by name, the others as `\u00xx`.
+#[cold]
+fn control(out: &mut Vec<u8>, b: u8) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let short = match b {
-        b'"' => b'"',
-        b'\\' => b'\\',
         b'\n' => b'n',
         b'\r' => b'r',
         b'\t' => b't',
         0x08 => b'b',
         0x0c => b'f',
-        0..=0x1f => 0,
-        _ => return,
+        _ => 0,
     };
-    out.extend_from_slice(bytes.get(*start..i).unwrap_or_default());
     if short == 0 {
         let hex = |n: u8| HEX.get(usize::from(n)).copied().unwrap_or(b'0');
         out.extend_from_slice(&[b'\\', b'u', b'0', b'0', hex(b >> 4), hex(b & 0x0f)]);
     } else {
         out.extend_from_slice(&[b'\\', short]);
     }
-    *start = i + 1;
 }
 
 /// `n` in decimal.
@@ -86,6 +109,15 @@ fn uint(out: &mut Vec<u8>, n: u64) {
     let mut digits = [0u8; 20];
     out.extend_from_slice(crate::json::decimal_digits(n, &mut digits));
 }
+
+/// `,"name":`: how [`Object`]'s methods take a member's name (one that needs no escape), so that
+/// writing it is one copy (the comma is skipped before the first member).
+macro_rules! key {
+    ($name:literal) => {
+        concat!(",\"", $name, "\":")
+    };
+}
+pub(crate) use key;
 
 /// One JSON object being written: `{`, then `"key":value` pairs separated by commas, then `}`.
 pub(crate) struct Object<'o> {
@@ -100,21 +132,37 @@ impl<'o> Object<'o> {
         Self { out, first: true }
     }
 
-    /// Writes `"key":` (`key` is a field name that needs no escape) and returns the buffer for the
-    /// value.
+    /// Writes `key` (`,"name":` from [`key!`], without its comma for the first member) and
+    /// returns the buffer for the value. Not inlined: it is written for every member of every
+    /// object, and inlined everywhere it grows the wasm by ~2 KB gzipped.
+    #[inline(never)]
     fn key(&mut self, key: &str) -> &mut Vec<u8> {
-        if !self.first {
-            self.out.push(b',');
-        }
+        let skip = usize::from(self.first);
         self.first = false;
-        self.out.push(b'"');
-        self.out.extend_from_slice(key.as_bytes());
-        self.out.extend_from_slice(b"\":");
+        self.out.extend_from_slice(key.as_bytes().get(skip..).unwrap_or_default());
         self.out
     }
 
     pub(crate) fn str(&mut self, key: &str, value: &str) -> &mut Self {
         string(self.key(key), value);
+        self
+    }
+
+    /// A string of this crate's own (a type name, an action, a version: `'static`), which needs no
+    /// escape: written without looking for any.
+    pub(crate) fn lit(&mut self, key: &str, value: &'static str) -> &mut Self {
+        let out = self.key(key);
+        out.push(b'"');
+        out.extend_from_slice(value.as_bytes());
+        out.push(b'"');
+        self
+    }
+
+    /// [`Object::lit`] when present.
+    pub(crate) fn opt_lit(&mut self, key: &str, value: Option<&'static str>) -> &mut Self {
+        if let Some(value) = value {
+            self.lit(key, value);
+        }
         self
     }
 
@@ -270,6 +318,16 @@ mod tests {
                 samples.push(format!("{prefix}{c}éé€{c}𝄞ü{c}"));
             }
         }
+        // JSON text (a request body in the plan's JSON): an escape every few bytes, some adjacent.
+        let body =
+            serde_json::to_string(&serde_json::json!({"a": "x\"y\\z", "bb": ["\"\"", "é\\\"", 1, null], "t": "\t"}))
+                .unwrap();
+        for cut in 0..body.len() {
+            if let Some(head) = body.get(cut..) {
+                samples.push(head.to_owned());
+                samples.push(format!("{head}{head}\u{1}{head}"));
+            }
+        }
         for sample in samples.iter().map(String::as_str).chain(["é€𝄞 ünïcödé text with \"quotes\""]) {
             let mut out = Vec::new();
             string(&mut out, sample);
@@ -361,17 +419,17 @@ mod tests {
     fn objects_write_compact_json() {
         let mut out = Vec::new();
         let mut o = Object::new(&mut out);
-        o.str("a", "x")
-            .opt_str("skipped", None)
-            .bool("b", true)
-            .opt_uint("n", Some(0))
-            .opt_uint("m", Some(u64::MAX))
-            .strs("e", &[] as &[&str], true)
-            .strs("l", &["p", "q"], false)
-            .objects("o", &[1, 2], |n, o| {
-                o.opt_uint("v", Some(*n));
+        o.str(key!("a"), "x")
+            .opt_str(key!("skipped"), None)
+            .bool(key!("b"), true)
+            .opt_uint(key!("n"), Some(0))
+            .opt_uint(key!("m"), Some(u64::MAX))
+            .strs(key!("e"), &[] as &[&str], true)
+            .strs(key!("l"), &["p", "q"], false)
+            .objects(key!("o"), &[1, 2], |n, o| {
+                o.opt_uint(key!("v"), Some(*n));
             })
-            .opt_time("t", Some(Timestamp::parse("2025-06-01T00:00:00Z").unwrap()));
+            .opt_time(key!("t"), Some(Timestamp::parse("2025-06-01T00:00:00Z").unwrap()));
         o.close();
         assert_eq!(
             String::from_utf8(out).unwrap(),
