@@ -68,7 +68,7 @@ extern "C" {
 extern "C" {
     /// `relay.plan`'s result built from [`crate::transfer::PlanParts`].
     #[wasm_bindgen(js_name = planFromParts)]
-    fn plan_from_parts(head: &str, destinations: &str, text: &str, codes: &[u32]) -> JsValue;
+    fn plan_from_parts(head: &str, names: &str, text: &str, codes: &[u32]) -> JsValue;
     /// `relay.interpret`'s result built from [`crate::transfer::InterpretationParts`].
     #[wasm_bindgen(js_name = interpretationFromParts)]
     fn interpretation_from_parts(head: &str, text: &str, codes: &[u32], request_items: &JsValue) -> JsValue;
@@ -185,7 +185,7 @@ impl Relay {
             // fraction of what `JSON.parse` of their text costs (src/transfer.rs).
             let parts = crate::transfer::PlanParts::of(&mut plan).map_err(unserialisable)?;
             drop(plan);
-            plan_from_parts(&parts.head, &parts.destinations, &parts.text, &parts.codes)
+            plan_from_parts(&parts.head, &parts.names, &parts.text, &parts.codes)
         };
         set_bodies(&js, "requests", &bodies)?;
         Ok(js.unchecked_into())

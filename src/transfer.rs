@@ -12,19 +12,20 @@
 //! JSON, in [`PlanParts::head`].
 //!
 //! The layout of `codes` (`S` is a string's UTF-16 length, `S?` the same or [`NONE`] for `null`,
-//! `U` a number):
+//! `U` a number, `N` the index of a name in [`PlanParts::names`], `N?` the same or [`NONE`]):
 //!
 //! ```text
 //! U(item count)
-//! per item:     S(key) S(format) S?(source_id) S?(observable type) [S(observable value) if a type]
-//!               U(verdict count), per verdict: U(destination index) U(verdict: 0 upsert, 1 remove,
-//!               2 skip) S?(reason) S?(message)
+//! per item:     S(key) N(format) S?(source_id) N?(observable type) [S(observable value) if a type]
+//!               U(verdict count), per verdict: N(destination) U(verdict: 0 upsert, 1 remove,
+//!               2 skip) N?(reason) S?(message)
 //! per request:  U(item count) U(item index)…, or NONE: the request's `items` in `head` stand
 //! ```
 //!
 //! `head` is `{"requests":[…],"errors":[…]}`: each request with `"body":null` (its body is set
-//! afterwards, a string of its own) and `"items":[]` unless its entry in `codes` is [`NONE`];
-//! `destinations` are the names the verdicts' indexes point into.
+//! afterwards, a string of its own) and `"items":[]` unless its entry in `codes` is [`NONE`].
+//! `names` are the few strings that recur in every item (destination names, formats, observable
+//! types, reason codes), each made into a JS string once per plan instead of once per use.
 //!
 //! An interpretation crosses the same way ([`InterpretationParts`]): its items' keys as indexes
 //! into the request's own `items` (the host's strings, reused), their outcomes as numbers, their
@@ -50,9 +51,9 @@ pub(crate) struct PlanParts {
     /// `{"requests":[…],"errors":[…]}`: the requests with their items as indexes (in `codes`) and
     /// their bodies taken out.
     pub head: String,
-    /// The names the verdicts' destination indexes point into, joined by `,` (a name is letters,
-    /// digits, `.`, `_` and `-`: the config says so).
-    pub destinations: String,
+    /// The names `N` codes point into, joined by `,`: destination names (letters, digits, `.`, `_`
+    /// and `-`: the config says so), formats, observable types and reason codes (the crate's own).
+    pub names: String,
     /// Every string of the items, one after the other.
     pub text: String,
     /// Lengths and numbers, in the order of the module docs.
@@ -65,14 +66,14 @@ impl PlanParts {
     pub(crate) fn of(plan: &mut Plan) -> Result<Self, serde_json::Error> {
         let mut parts = PlanParts {
             head: String::new(),
-            destinations: String::new(),
+            names: String::new(),
             text: String::with_capacity(plan.items.len() * 96),
             codes: Vec::with_capacity(plan.items.len() * 16 + 1),
         };
-        let mut destinations: Vec<&str> = Vec::new();
+        let mut names: Vec<&str> = Vec::new();
         parts.codes.push(u32::try_from(plan.items.len()).unwrap_or(NONE));
         for item in &plan.items {
-            parts.item(item, &mut destinations);
+            parts.item(item, &mut names);
         }
         // Each request's items as indexes. The planner puts a request's items in payload order, so a
         // cursor that only moves forward (wrapping at the end) finds each key in a step or a few;
@@ -100,7 +101,7 @@ impl PlanParts {
             }
             indexed.push(known);
         }
-        parts.destinations = destinations.join(",");
+        parts.names = names.join(",");
         for (request, indexed) in plan.requests.iter_mut().zip(indexed) {
             if indexed {
                 request.items = Vec::new();
@@ -110,31 +111,26 @@ impl PlanParts {
         Ok(parts)
     }
 
-    fn item<'p>(&mut self, item: &'p PlanItem, destinations: &mut Vec<&'p str>) {
+    fn item<'p>(&mut self, item: &'p PlanItem, names: &mut Vec<&'p str>) {
         self.string(&item.key);
-        self.string(item.format.as_str());
+        self.codes.push(name(names, item.format.as_str()));
         self.optional(item.source_id.as_deref());
         match &item.observable {
             Some(observable) => {
-                self.string(observable.kind.as_str());
+                self.codes.push(name(names, observable.kind.as_str()));
                 self.string(&observable.value);
             }
             None => self.codes.push(NONE),
         }
         self.codes.push(u32::try_from(item.verdicts.len()).unwrap_or(NONE));
         for verdict in &item.verdicts {
-            let name: &str = &verdict.destination;
-            let at = destinations.iter().position(|d| *d == name).unwrap_or_else(|| {
-                destinations.push(name);
-                destinations.len() - 1
-            });
-            self.codes.push(u32::try_from(at).unwrap_or(NONE));
+            self.codes.push(name(names, &verdict.destination));
             self.codes.push(match verdict.verdict {
                 Verdict::Upsert => 0,
                 Verdict::Remove => 1,
                 Verdict::Skip => 2,
             });
-            self.optional(verdict.reason);
+            self.codes.push(verdict.reason.map_or(NONE, |reason| name(names, reason)));
             self.optional(verdict.message.as_deref());
         }
     }
@@ -149,6 +145,15 @@ impl PlanParts {
             None => self.codes.push(NONE),
         }
     }
+}
+
+/// The index of `text` in `names`, added if it is not there yet (a plan has a few dozen).
+fn name<'p>(names: &mut Vec<&'p str>, text: &'p str) -> u32 {
+    let at = names.iter().position(|n| *n == text).unwrap_or_else(|| {
+        names.push(text);
+        names.len() - 1
+    });
+    u32::try_from(at).unwrap_or(NONE)
 }
 
 /// Finds item keys in a plan's items, from where the last one was found.
@@ -245,7 +250,8 @@ mod tests {
     fn rebuild(parts: &PlanParts) -> Value {
         let units: Vec<u16> = parts.text.encode_utf16().collect();
         let mut head: Value = serde_json::from_str(&parts.head).unwrap();
-        let destinations: Vec<Value> = parts.destinations.split(',').map(|d| json!(d)).collect();
+        let names: Vec<Value> = parts.names.split(',').map(|d| json!(d)).collect();
+        let name = |code: u32| if code == NONE { Value::Null } else { names[code as usize].clone() };
         let mut codes = parts.codes.iter().copied();
         let mut at = 0usize;
         let mut string = |len: u32| -> Value {
@@ -261,9 +267,9 @@ mod tests {
         for _ in 0..count {
             let mut item = Map::new();
             item.insert("key".into(), string(codes.next().unwrap()));
-            item.insert("format".into(), string(codes.next().unwrap()));
+            item.insert("format".into(), name(codes.next().unwrap()));
             item.insert("source_id".into(), string(codes.next().unwrap()));
-            let kind = string(codes.next().unwrap());
+            let kind = name(codes.next().unwrap());
             let observable = if kind.is_null() {
                 Value::Null
             } else {
@@ -273,9 +279,9 @@ mod tests {
             let mut verdicts = Vec::new();
             for _ in 0..codes.next().unwrap() {
                 let mut v = Map::new();
-                v.insert("destination".into(), destinations[codes.next().unwrap() as usize].clone());
+                v.insert("destination".into(), name(codes.next().unwrap()));
                 v.insert("verdict".into(), json!(["upsert", "remove", "skip"][codes.next().unwrap() as usize]));
-                let reason = string(codes.next().unwrap());
+                let reason = name(codes.next().unwrap());
                 if !reason.is_null() {
                     v.insert("reason".into(), reason);
                 }
@@ -408,7 +414,7 @@ mod tests {
         assert_eq!(parts.codes, [0]);
         assert_eq!(parts.text, "");
         assert_eq!(parts.head, r#"{"requests":[],"errors":[]}"#);
-        assert_eq!(parts.destinations, "");
+        assert_eq!(parts.names, "");
     }
 
     /// What `src/boundary/plan.js` does for an interpretation, in Rust.

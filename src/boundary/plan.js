@@ -10,14 +10,14 @@ const VERDICTS = ["upsert", "remove", "skip"];
 
 /**
  * @param {string} headText `{"requests":[…],"errors":[…]}`
- * @param {string} destinationNames the names the verdicts point into, joined by `,`
+ * @param {string} namesText the names (destinations, formats, types, reasons) joined by `,`
  * @param {string} text every string of the items, one after the other
  * @param {Uint32Array} codes lengths (UTF-16 units) and numbers; a view of wasm memory, read here
  *   and not kept
  */
-export function planFromParts(headText, destinationNames, text, codes) {
+export function planFromParts(headText, namesText, text, codes) {
   const head = JSON.parse(headText);
-  const destinations = destinationNames.split(",");
+  const names = namesText.split(",");
   let at = 0; // into codes
   let from = 0; // into text
   const string = () => {
@@ -31,15 +31,15 @@ export function planFromParts(headText, destinationNames, text, codes) {
   const items = new Array(count);
   for (let i = 0; i < count; i++) {
     const key = string();
-    const format = string();
+    const format = names[codes[at++]];
     const source_id = string();
-    const type = string();
-    const observable = type === null ? null : { type, value: string() };
+    const typeAt = codes[at++];
+    const observable = typeAt === NONE ? null : { type: names[typeAt], value: string() };
     const verdicts = new Array(codes[at++]);
     for (let v = 0; v < verdicts.length; v++) {
-      const verdict = { destination: destinations[codes[at++]], verdict: VERDICTS[codes[at++]] };
-      const reason = string();
-      if (reason !== null) verdict.reason = reason;
+      const verdict = { destination: names[codes[at++]], verdict: VERDICTS[codes[at++]] };
+      const reasonAt = codes[at++];
+      if (reasonAt !== NONE) verdict.reason = names[reasonAt];
       const message = string();
       if (message !== null) verdict.message = message;
       verdicts[v] = verdict;
