@@ -299,7 +299,7 @@ fn set_bodies(js: &JsValue, list: &str, bodies: &[Option<String>]) -> Result<(),
 /// of its own; the lists go through `JSON.stringify` each.
 fn request_from_js(request: &JsValue, with_body: bool) -> Result<crate::plan::Request, JsValue> {
     if !request.is_object() || js_sys::Array::is_array(request) {
-        return Err(bad_request("", "the request object from `plan`", request));
+        return Err(bad_request("", "an object", request));
     }
     let get = |key: &str| Reflect::get(request, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
     let text = |key: &str| {
@@ -361,7 +361,13 @@ fn list<T>(
     expected: &str,
     element: impl Fn(&Value<'_>) -> Option<T>,
 ) -> Result<Vec<T>, JsValue> {
-    array_of(value, element).ok_or_else(|| bad_request(key, expected, value))
+    array_of(value, element).ok_or_else(|| {
+        if js_sys::Array::is_array(value) {
+            bad_request_found(key, expected, "an array holding something else")
+        } else {
+            bad_request(key, expected, value)
+        }
+    })
 }
 
 /// A JS array read through its JSON text, each element by `element`; `None` if it is not an array or
@@ -408,17 +414,19 @@ fn rate_window(value: &Value<'_>) -> Option<crate::plan::RateWindow> {
 
 /// "expected `request.<key>` as …, as `plan` gives it; found …".
 fn bad_request(key: &str, expected: &str, found: &JsValue) -> JsValue {
+    bad_request_found(key, expected, js_kind(found))
+}
+
+/// [`bad_request`] with what was found already named.
+fn bad_request_found(key: &str, expected: &str, found: &str) -> JsValue {
     let (what, path) = if key.is_empty() {
         ("`request`".to_owned(), "request".to_owned())
     } else {
         (format!("`request.{key}`"), format!("request.{key}"))
     };
     throwable(
-        &Error::new(
-            Code::Options,
-            format!("expected {what} as {expected}, as `plan` gives it; found {}", js_kind(found)),
-        )
-        .at_path(path),
+        &Error::new(Code::Options, format!("expected {what} as {expected}, as `plan` gives it; found {found}"))
+            .at_path(path),
     )
 }
 

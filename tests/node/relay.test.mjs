@@ -385,11 +385,11 @@ test("interpret and retain: a request that is not plan's says which field and wh
   const plan = relay.plan(fixture("threatconnect_v3.json"), { now });
   const upload = plan.requests.find((r) => r.op === "sentinel-upload");
   const cases = [
-    [null, "request", /expected `request` as the request object from `plan`, as `plan` gives it; found null/],
+    [null, "request", /expected `request` as an object, as `plan` gives it; found null/],
     [[upload], "request", /found an array/],
     [{ ...upload, url: undefined }, "request.url", /expected `request.url` as a string, as `plan` gives it; found nothing \(the key is missing\)/],
     [{ ...upload, items: "k" }, "request.items", /expected `request.items` as an array of item keys \(strings\), as `plan` gives it; found a string/],
-    [{ ...upload, items: [1, 2] }, "request.items", /found an array/],
+    [{ ...upload, items: [1, 2] }, "request.items", /found an array holding something else/],
     [{ ...upload, headers: { a: 1 } }, "request.headers", /an object of strings/],
     [{ ...upload, dry_run: "no" }, "request.dry_run", /a boolean, as `plan` gives it; found a string/],
     [{ ...upload, rate: [{ requests: "x" }] }, "request.rate", /`\{requests, per_ms\}` windows/],
