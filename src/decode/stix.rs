@@ -222,9 +222,15 @@ fn indicator<'a>(ctx: &Context<'_>, obj: &Obj<'_, 'a>, index: usize, out: &mut O
     base.kill_chain_phases = kill_chain_phases(obj)?;
     base.pattern = obj.cow("pattern")?;
 
-    let parsed =
-        parse_pattern(pattern_text, base.spec_version.as_deref()).map_err(|e| e.at_path(obj.key_path("pattern")))?;
-    match pattern::extract(&parsed) {
+    // The usual one-comparison pattern without the parser; anything else through it.
+    let extraction = match pattern::extract_simple(pattern_text) {
+        Some(extraction) => extraction,
+        None => pattern::extract(
+            &parse_pattern(pattern_text, base.spec_version.as_deref())
+                .map_err(|e| e.at_path(obj.key_path("pattern")))?,
+        ),
+    };
+    match extraction {
         Extraction::NotAtomic(reason) => {
             base.not_atomic = Some(reason);
             out.push(base);

@@ -118,7 +118,7 @@ pub use ast::{
     ComparisonExpression, ComparisonOperator, Constant, Number, ObjectPath, ObservationExpression, PathStep, Pattern,
     Qualifier, Steps,
 };
-pub use extract::{Extraction, extract};
+pub use extract::{Extraction, extract, extract_simple};
 
 use crate::error::{Code, Error};
 
