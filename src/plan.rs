@@ -488,8 +488,10 @@ impl Bodies {
     /// Appends `object` to the open batch, opening one when it is full.
     fn push(&mut self, object: &dyn WriteJson) {
         if self.count.is_multiple_of(self.max) {
-            // The previous body's size is the best guess of the next one's.
-            let capacity = self.texts.last().map_or(self.first, Vec::len);
+            // The previous body's size is the best guess of the next one's, with room for objects a
+            // little larger and the closing `]}`: a body one byte short of its room is copied whole
+            // into a buffer twice its size.
+            let capacity = self.texts.last().map_or(self.first, |last| last.len() + last.len() / 8 + 2);
             let mut body = Vec::with_capacity(capacity);
             body.extend_from_slice(self.prefix.as_bytes());
             self.texts.push(body);
