@@ -112,8 +112,12 @@ export function createDelivery({
       started_ms: startedMs,
       finished_ms: startedMs,
     };
-    /** Per (destination, key): how many queued or in-flight requests still carry it, the worst outcome. */
+    /**
+     * Per destination, per key: how many queued or in-flight requests still carry the item, the worst
+     * outcome. `all` lists every item once, in the order first seen.
+     */
     const items = new Map();
+    const all = [];
     const dead = [];
     const pending = [];
     const counts = { done: 0, accepted: 0, rejected: 0, failed: 0 };
@@ -129,18 +133,22 @@ export function createDelivery({
     });
 
     const stopped = () => signal?.aborted || (deadlineMs !== undefined && now() >= deadlineMs);
-    const itemId = (dest, key) => `${dest}\u0000${key}`;
+    const find = (dest, key) => items.get(dest)?.get(key);
     const track = (dest, key) => {
-      const id = itemId(dest, key);
-      let item = items.get(id);
-      if (!item) items.set(id, (item = { key, destination: dest, carriers: 0, attempts: 0, bad: undefined, outcome: undefined }));
+      let byKey = items.get(dest);
+      if (!byKey) items.set(dest, (byKey = new Map()));
+      let item = byKey.get(key);
+      if (!item) {
+        byKey.set(key, (item = { key, destination: dest, carriers: 0, attempts: 0, bad: undefined, outcome: undefined }));
+        all.push(item);
+      }
       return item;
     };
     const rank = { rejected: 1, failed: 2 };
 
     /** One request carrying `key` is done with it: accepted, rejected, failed, or handed to a follow-up. */
     const conclude = (entry, key, outcome, message) => {
-      const item = items.get(itemId(entry.request.destination, key));
+      const item = find(entry.request.destination, key);
       if (!item || item.outcome) return;
       item.attempts = Math.max(item.attempts, entry.attempt);
       if (rank[outcome] && (!item.bad || rank[outcome] > rank[item.bad.outcome])) item.bad = { outcome, message };
@@ -165,7 +173,7 @@ export function createDelivery({
       try {
         onProgress({
           done: counts.done,
-          total: items.size - dryRun,
+          total: all.length - dryRun,
           accepted: counts.accepted,
           rejected: counts.rejected,
           failed: counts.failed,
@@ -396,7 +404,7 @@ export function createDelivery({
     };
 
     const touchAttempts = (entry, key) => {
-      const item = items.get(itemId(entry.request.destination, key));
+      const item = find(entry.request.destination, key);
       if (item) item.attempts = Math.max(item.attempts, entry.attempt);
     };
 
@@ -520,14 +528,14 @@ export function createDelivery({
       const delay = isPending ? Math.max(0, (element.not_before_ms ?? 0) - startedMs) : 0;
       seeds.push([{ request, keys: [...request.items], attempt, refreshed: false }, delay]);
     }
-    for (const item of items.values()) if (item.outcome === "dry_run") dryRun += 1;
-    log.info("delivery started", { requests: seeds.length, items: items.size - dryRun, dry_run: dryRun });
+    for (const item of all) if (item.outcome === "dry_run") dryRun += 1;
+    log.info("delivery started", { requests: seeds.length, items: all.length - dryRun, dry_run: dryRun });
     for (const [entry, delay] of seeds) enqueue(entry, delay, "backoff");
     if (outstanding > 0) await done;
 
     stats.finished_ms = now();
     const summary = { accepted: 0, rejected: 0, failed: 0, pending: 0, dry_run: 0 };
-    for (const item of items.values()) {
+    for (const item of all) {
       const outcome = item.outcome ?? item.bad?.outcome ?? "pending";
       summary[outcome] += 1;
       const row = { key: item.key, destination: item.destination, outcome };
