@@ -211,35 +211,52 @@ async function sendDeadLetters(env, relay, dead, replaysOf) {
   await sendInBatches(env.DEAD_LETTERS, messages);
 }
 
+/** The core's version, read once per isolate. */
+const VERSION = version();
+
+/**
+ * The routes for one `env` (the same object for every request an isolate serves): built once, not
+ * per request.
+ * @type {WeakMap<object, ReturnType<typeof createApp>>}
+ */
+const apps = new WeakMap();
+
+function appFor(env) {
+  let app = apps.get(env);
+  if (app) return app;
+  const log = logger(env);
+  app = createApp({
+    relay: () => relayFor(env),
+    webhookSecrets: async () => ({ hmacSecret: env.WEBHOOK_HMAC_SECRET, bearerToken: env.WEBHOOK_BEARER_TOKEN }),
+    wallClockMs: () => Date.now(),
+    seenBefore: (key, ttlMs) => stateStub(env, "replay").seen(key, ttlMs, Date.now()),
+    deliver: async (requests) => {
+      const { relay } = relayFor(env);
+      const report = await deliveryFor(env, relay).deliver(requests, { deadlineMs: deadline(env) });
+      if (report.dead.length > 0) log.warn("dead letters (inline delivery has no dead-letter queue)", { dead: report.dead.length });
+      return report;
+    },
+    enqueue: env.DELIVERY ? (requests) => enqueueRequests(env, relayFor(env).relay, requests) : undefined,
+    deadLetters: env.DELIVERY
+      ? {
+          list: () => stateStub(env, "dead-letters").list(),
+          replay: async () => {
+            const letters = await stateStub(env, "dead-letters").take({ reason: "failed", maxReplays: Infinity });
+            return enqueueReplays(env, letters);
+          },
+        }
+      : undefined,
+    version: VERSION,
+    maxBodyBytes: env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : undefined,
+    log,
+  });
+  apps.set(env, app);
+  return app;
+}
+
 export default {
-  async fetch(request, env, ctx) {
-    const log = logger(env);
-    const app = createApp({
-      relay: () => relayFor(env),
-      webhookSecrets: async () => ({ hmacSecret: env.WEBHOOK_HMAC_SECRET, bearerToken: env.WEBHOOK_BEARER_TOKEN }),
-      wallClockMs: () => Date.now(),
-      seenBefore: (key, ttlMs) => stateStub(env, "replay").seen(key, ttlMs, Date.now()),
-      deliver: async (requests) => {
-        const { relay } = relayFor(env);
-        const report = await deliveryFor(env, relay).deliver(requests, { deadlineMs: deadline(env) });
-        if (report.dead.length > 0) log.warn("dead letters (inline delivery has no dead-letter queue)", { dead: report.dead.length });
-        return report;
-      },
-      enqueue: env.DELIVERY ? (requests) => enqueueRequests(env, relayFor(env).relay, requests) : undefined,
-      deadLetters: env.DELIVERY
-        ? {
-            list: () => stateStub(env, "dead-letters").list(),
-            replay: async () => {
-              const letters = await stateStub(env, "dead-letters").take({ reason: "failed", maxReplays: Infinity });
-              return enqueueReplays(env, letters);
-            },
-          }
-        : undefined,
-      version: version(),
-      maxBodyBytes: env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : undefined,
-      log,
-    });
-    return app.handle(request);
+  async fetch(request, env) {
+    return appFor(env).handle(request);
   },
 
   async queue(batch, env) {
