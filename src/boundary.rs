@@ -205,7 +205,15 @@ impl Relay {
         // carries a narrowed body).
         let op = Reflect::get(&request, &JsValue::from_str("op")).ok().and_then(|v| v.as_string());
         let reads_body = matches!(op.as_deref(), Some("defender-import" | "defender-batch-delete"));
-        let parsed = request_from_js(&request, reads_body)?;
+        // The item keys are copied only for the ops whose follow-ups carry them: elsewhere an
+        // outcome is found by its position, and the keys stay the caller's own strings (a request
+        // carries up to 500 of them).
+        let keys = if matches!(op.as_deref(), Some("defender-lookup" | "defender-batch-delete")) {
+            Keys::Copy
+        } else {
+            Keys::CountOnly
+        };
+        let parsed = request_from_js(&request, reads_body, keys)?;
         let now = match facts {
             Some(f) => plan_facts_optional(f.unchecked_into())?.now,
             None => None,
@@ -217,14 +225,18 @@ impl Relay {
             body: &body,
             now_ms: now.map(crate::time::Timestamp::unix_millis),
         };
-        let interpretation = match crate::plan::interpret(&self.config, &parsed, &response) {
-            Ok(done) if reads_body || done.resend.is_none() => done,
-            Err(e) if reads_body => return Err(throwable(&e)),
-            // Something is to be resent (or the narrowed body could not be built without the
-            // body): again, with the body.
+        let complete = reads_body && keys == Keys::Copy;
+        let (interpretation, parsed) = match crate::plan::interpret(&self.config, &parsed, &response) {
+            Ok(done) if (complete || done.resend.is_none()) && (keys == Keys::Copy || done.follow_up.is_empty()) => {
+                (done, parsed)
+            }
+            Err(e) if complete => return Err(throwable(&e)),
+            // Something is to be resent (its narrowed body is built from the body) or followed up
+            // (carrying the keys), or the request was refused: again, with everything.
             _ => {
-                let whole = request_from_js(&request, true)?;
-                crate::plan::interpret(&self.config, &whole, &response).map_err(|e| throwable(&e))?
+                let whole = request_from_js(&request, true, Keys::Copy)?;
+                let done = crate::plan::interpret(&self.config, &whole, &response).map_err(|e| throwable(&e))?;
+                (done, whole)
             }
         };
         // The resend's and follow-ups' bodies leave as strings of their own, as the plan's do; the
@@ -247,7 +259,7 @@ impl Relay {
     /// A copy of a planned request carrying only the items `keys` (its body rebuilt with only their
     /// objects): to split a request too large for a queue message, or to resend some items.
     pub fn retain(&self, request: RequestJs, keys: KeysJs) -> Result<RequestJs, JsValue> {
-        let request = request_from_js(&request, true)?;
+        let request = request_from_js(&request, true, Keys::Copy)?;
         if self.config.destination(&request.destination).is_none() {
             return Err(throwable(
                 &Error::new(
@@ -297,7 +309,16 @@ fn set_bodies(js: &JsValue, list: &str, bodies: &[Option<String>]) -> Result<(),
 /// `JSON.stringify` of the whole object and `serde` reading it back cost more than most
 /// interpretations. The body (JSON text, up to ~100 KB) is read only when `with_body`, as a string
 /// of its own; the lists go through `JSON.stringify` each.
-fn request_from_js(request: &JsValue, with_body: bool) -> Result<crate::plan::Request, JsValue> {
+/// How `request_from_js` reads a request's item keys.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keys {
+    /// Copied into the request.
+    Copy,
+    /// Checked to be strings and counted: the request gets as many empty keys.
+    CountOnly,
+}
+
+fn request_from_js(request: &JsValue, with_body: bool, keys: Keys) -> Result<crate::plan::Request, JsValue> {
     if !request.is_object() || js_sys::Array::is_array(request) {
         return Err(bad_request("", "an object", request));
     }
@@ -345,13 +366,31 @@ fn request_from_js(request: &JsValue, with_body: bool) -> Result<crate::plan::Re
         audience: text("audience")?,
         headers,
         body,
-        items: list(&get("items"), "items", "an array of item keys (strings)", string_element)?,
+        items: match keys {
+            Keys::Copy => list(&get("items"), "items", "an array of item keys (strings)", string_element)?,
+            Keys::CountOnly => {
+                vec![String::new(); count_strings(&get("items"), "items", "an array of item keys (strings)")?]
+            }
+        },
         limit: text("limit")?,
         rate: list_or_empty(&get("rate"), "rate", "an array of `{requests, per_ms}` windows", rate_window)?,
         dry_run,
         objects: list_or_empty(&get("objects"), "objects", "an array of object indexes", whole)?,
         values: list_or_empty(&get("values"), "values", "an array of observable values (strings)", string_element)?,
     })
+}
+
+/// How many strings the JS array `value` holds (the error of [`list`] if it is not an array of
+/// strings).
+fn count_strings(value: &JsValue, key: &str, expected: &str) -> Result<usize, JsValue> {
+    let Some(array) = value.dyn_ref::<js_sys::Array>().filter(|_| js_sys::Array::is_array(value)) else {
+        return Err(bad_request(key, expected, value));
+    };
+    if array.iter().all(|element| element.is_string()) {
+        Ok(array.length() as usize)
+    } else {
+        Err(bad_request_found(key, expected, "an array holding something else"))
+    }
 }
 
 /// A list field of a request, through its JSON text.
