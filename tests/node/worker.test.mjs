@@ -305,7 +305,10 @@ test("fault run: 20% of calls fail in assorted ways; every item ends accepted or
     config: localConfig(emulator.url),
     queue: true,
     timeScale: TIME_SCALE,
-    bindings: { DELIVERY_REQUEST_TIMEOUT_MS: "1000", DELIVERY_BASE_DELAY_MS: "200" },
+    // The request timeout is generous on purpose: a Graph submit the emulator processed but answered
+    // after the timeout (a loaded machine) is sent again, and Graph keeps both (submitting is not
+    // idempotent). The injected `timeout` faults end in a reset after 300 ms, within it.
+    bindings: { DELIVERY_REQUEST_TIMEOUT_MS: "10000", DELIVERY_BASE_DELAY_MS: "200" },
   });
   try {
     const keyToValue = new Map();
