@@ -305,10 +305,6 @@ fn set_bodies(js: &JsValue, list: &str, bodies: &[Option<String>]) -> Result<(),
     Ok(())
 }
 
-/// A request object from `plan` (or a follow-up, `resend`, `retain`), read field by field: a
-/// `JSON.stringify` of the whole object and `serde` reading it back cost more than most
-/// interpretations. The body (JSON text, up to ~100 KB) is read only when `with_body`, as a string
-/// of its own; the lists go through `JSON.stringify` each.
 /// How `request_from_js` reads a request's item keys.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Keys {
@@ -318,6 +314,10 @@ enum Keys {
     CountOnly,
 }
 
+/// A request object from `plan` (or a follow-up, `resend`, `retain`), read field by field: a
+/// `JSON.stringify` of the whole object and `serde` reading it back cost more than most
+/// interpretations. The body (JSON text, up to ~100 KB) is read only when `with_body`, as a string
+/// of its own; the lists go through `JSON.stringify` each.
 fn request_from_js(request: &JsValue, with_body: bool, keys: Keys) -> Result<crate::plan::Request, JsValue> {
     if !request.is_object() || js_sys::Array::is_array(request) {
         return Err(bad_request("", "an object", request));
