@@ -28,12 +28,43 @@ impl Timestamp {
     ///
     /// Sub-millisecond digits are truncated, so that printing and parsing again is the identity.
     pub fn parse(text: &str) -> Result<Self, Error> {
-        parse_rfc3339(text.trim().as_bytes()).map(Self).ok_or_else(|| {
+        Self::parse_common(text).or_else(|| parse_rfc3339(text.trim().as_bytes()).map(Self)).ok_or_else(|| {
             Error::new(
                 Code::Value,
                 format!("invalid timestamp {}: expected RFC 3339, like `2024-01-31T12:00:00Z`", quote(text)),
             )
         })
+    }
+
+    /// The form nearly every source sends, `YYYY-MM-DDThh:mm:ss[.fff]Z`, read at fixed offsets
+    /// (the same instant [`Timestamp::parse`] reads from it); `None` for any other text, valid or
+    /// not.
+    #[inline]
+    pub(crate) fn parse_common(text: &str) -> Option<Self> {
+        let (head, millis) = match text.as_bytes() {
+            [head @ .., b'.', f0, f1, f2, b'Z'] => (head, (digit(*f0)? * 10 + digit(*f1)?) * 10 + digit(*f2)?),
+            [head @ .., b'Z'] => (head, 0),
+            _ => return None,
+        };
+        let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T', h0, h1, b':', i0, i1, b':', s0, s1] = *head else {
+            return None;
+        };
+        let year = ((digit(y0)? * 10 + digit(y1)?) * 10 + digit(y2)?) * 10 + digit(y3)?;
+        let month = digit(m0)? * 10 + digit(m1)?;
+        let day = digit(d0)? * 10 + digit(d1)?;
+        let hour = digit(h0)? * 10 + digit(h1)?;
+        let minute = digit(i0)? * 10 + digit(i1)?;
+        let second = digit(s0)? * 10 + digit(s1)?;
+        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+            return None;
+        }
+        if hour > 23 || minute > 59 || second > 60 {
+            return None;
+        }
+        let ms = days_from_civil(year, month, day) * MS_PER_DAY
+            + ((hour * 60 + minute) * 60 + second.min(59)) * 1000
+            + millis;
+        Self::in_range(ms)
     }
 
     /// Seconds since the Unix epoch (MISP sends these, as strings).
@@ -217,6 +248,13 @@ fn digits(b: &[u8], at: usize, len: usize) -> Option<i64> {
     b.get(at..at + len)?.iter().try_fold(0i64, |n, c| c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0')))
 }
 
+/// The value of an ASCII digit.
+#[inline]
+fn digit(c: u8) -> Option<i64> {
+    let d = c.wrapping_sub(b'0');
+    (d < 10).then_some(i64::from(d))
+}
+
 fn two(a: u8, b: u8) -> Option<i64> {
     digits(&[a, b], 0, 2)
 }
@@ -341,6 +379,23 @@ mod tests {
             let text = format!("{}.{frac:06}{sign}{:02}:{:02}", base.format("%Y-%m-%dT%H:%M:%S"), offset.abs() / 60, offset.abs() % 60);
             let theirs = chrono::DateTime::parse_from_rfc3339(&text).unwrap().timestamp_millis();
             prop_assert_eq!(Timestamp::parse(&text).unwrap().unix_millis(), theirs);
+        }
+
+        /// The fixed-offset reading of the usual form reads what the general one reads, and
+        /// declines (leaves to it) everything else: mostly near misses of that form here.
+        #[test]
+        fn the_common_form_reads_as_the_general_parser_does(
+            text in "[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2})?(\\.[0-9]{0,4})?[Zz]?[0-9x:+-]{0,2}",
+            ms in MIN_MS..=MAX_MS,
+        ) {
+            let general = parse_rfc3339(text.as_bytes());
+            if let Some(common) = Timestamp::parse_common(&text) {
+                prop_assert_eq!(Some(common.unix_millis()), general);
+            }
+            let printed = Timestamp(ms).to_string();
+            prop_assert_eq!(Timestamp::parse_common(&printed), Some(Timestamp(ms)));
+            let seconds = printed.replace(".000Z", "Z");
+            prop_assert_eq!(Timestamp::parse_common(&seconds).map(Timestamp::unix_millis), parse_rfc3339(seconds.as_bytes()));
         }
     }
 }

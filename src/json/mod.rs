@@ -456,7 +456,14 @@ impl<'v, 't> Obj<'v, 't> {
     /// An optional timestamp: RFC 3339 text, or epoch seconds (number or numeric string, as MISP
     /// sends them).
     pub(crate) fn timestamp(&self, key: &str) -> Result<Option<Timestamp>, Error> {
-        let parsed = match self.get(key) {
+        let value = self.get(key);
+        // The usual form first, without the checks below (it is none of the other cases).
+        if let Some(Value::String(s)) = value
+            && let Some(timestamp) = Timestamp::parse_common(s)
+        {
+            return Ok(Some(timestamp));
+        }
+        let parsed = match value {
             None => return Ok(None),
             Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
             Some(Value::String(s)) if s.bytes().all(|b| b.is_ascii_digit()) => s
