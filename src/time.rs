@@ -36,25 +36,39 @@ impl Timestamp {
         })
     }
 
-    /// The form nearly every source sends, `YYYY-MM-DDThh:mm:ss[.fff]Z`, read at fixed offsets
+    /// The form nearly every source sends, `YYYY-MM-DDThh:mm:ss[.fff]Z`, read eight bytes at a time
     /// (the same instant [`Timestamp::parse`] reads from it); `None` for any other text, valid or
     /// not.
-    #[inline]
+    #[inline(never)]
     pub(crate) fn parse_common(text: &str) -> Option<Self> {
-        let (head, millis) = match text.as_bytes() {
-            [head @ .., b'.', f0, f1, f2, b'Z'] => (head, (digit(*f0)? * 10 + digit(*f1)?) * 10 + digit(*f2)?),
-            [head @ .., b'Z'] => (head, 0),
+        // The text, as the 24-byte form (`…:ss` + `.000Z` when it has no fraction).
+        let mut form = *b"0000-00-00T00:00:00.000Z";
+        match text.as_bytes() {
+            whole if whole.len() == 24 => form.copy_from_slice(whole),
+            [head @ .., b'Z'] if head.len() == 19 => form.get_mut(..19)?.copy_from_slice(head),
             _ => return None,
+        }
+        let (words, []) = form.as_chunks::<8>() else { return None };
+        let [w0, w1, w2] = words else { return None };
+        // Each word with the form's separators and digits' high nibbles cleared: digits become their
+        // values, and anything but the form's byte or a digit where it has one leaves a bit in `mask`
+        // (a high nibble, or a byte of 10 to 15).
+        let digits = |word: &[u8; 8], form: &[u8; 8], mask: u64| -> Option<u64> {
+            let x = u64::from_le_bytes(*word) ^ u64::from_le_bytes(*form);
+            let bad = (x & mask) | (x.wrapping_add(0x0606_0606_0606_0606) & 0x1010_1010_1010_1010);
+            // Each byte, its value times ten plus the next byte's: the two-digit numbers.
+            (bad == 0).then(|| x.wrapping_mul(10).wrapping_add(x >> 8))
         };
-        let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T', h0, h1, b':', i0, i1, b':', s0, s1] = *head else {
-            return None;
-        };
-        let year = ((digit(y0)? * 10 + digit(y1)?) * 10 + digit(y2)?) * 10 + digit(y3)?;
-        let month = digit(m0)? * 10 + digit(m1)?;
-        let day = digit(d0)? * 10 + digit(d1)?;
-        let hour = digit(h0)? * 10 + digit(h1)?;
-        let minute = digit(i0)? * 10 + digit(i1)?;
-        let second = digit(s0)? * 10 + digit(s1)?;
+        // Byte by byte (lowest first): digit positions 0xf0, separators 0xff.
+        let d0 = digits(w0, b"0000-00-", 0xff_f0_f0_ff_f0_f0_f0_f0)?;
+        let d1 = digits(w1, b"00T00:00", 0xf0_f0_ff_f0_f0_ff_f0_f0)?;
+        let d2 = digits(w2, b":00.000Z", 0xff_f0_f0_f0_ff_f0_f0_ff)?;
+        let byte = |word: u64, at: u32| i64::from((word >> (8 * at)) as u8);
+        let year = byte(d0, 0) * 100 + byte(d0, 2);
+        let (month, day) = (byte(d0, 5), byte(d1, 0));
+        let (hour, minute, second) = (byte(d1, 3), byte(d1, 6), byte(d2, 1));
+        // `d2`'s byte 6 is the last digit times ten plus `Z`'s cleared byte: that digit's ten.
+        let millis = byte(d2, 4) * 10 + byte(d2, 6) / 10;
         if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
             return None;
         }
@@ -248,13 +262,6 @@ fn digits(b: &[u8], at: usize, len: usize) -> Option<i64> {
     b.get(at..at + len)?.iter().try_fold(0i64, |n, c| c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0')))
 }
 
-/// The value of an ASCII digit.
-#[inline]
-fn digit(c: u8) -> Option<i64> {
-    let d = c.wrapping_sub(b'0');
-    (d < 10).then_some(i64::from(d))
-}
-
 fn two(a: u8, b: u8) -> Option<i64> {
     digits(&[a, b], 0, 2)
 }
@@ -387,6 +394,7 @@ mod tests {
         fn the_common_form_reads_as_the_general_parser_does(
             text in "[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2})?(\\.[0-9]{0,4})?[Zz]?[0-9x:+-]{0,2}",
             ms in MIN_MS..=MAX_MS,
+            edit in (0usize..24, 0u8..0x80),
         ) {
             let general = parse_rfc3339(text.as_bytes());
             if let Some(common) = Timestamp::parse_common(&text) {
@@ -394,6 +402,13 @@ mod tests {
             }
             let printed = Timestamp(ms).to_string();
             prop_assert_eq!(Timestamp::parse_common(&printed), Some(Timestamp(ms)));
+            // One byte of the usual form changed (to anything ASCII).
+            let mut edited = printed.clone().into_bytes();
+            edited[edit.0] = edit.1;
+            let edited = String::from_utf8(edited).unwrap();
+            if let Some(common) = Timestamp::parse_common(&edited) {
+                prop_assert_eq!(Some(common.unix_millis()), parse_rfc3339(edited.as_bytes()));
+            }
             let seconds = printed.replace(".000Z", "Z");
             prop_assert_eq!(Timestamp::parse_common(&seconds).map(Timestamp::unix_millis), parse_rfc3339(seconds.as_bytes()));
         }
