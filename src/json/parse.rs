@@ -268,8 +268,10 @@ fn close_into<'a, T: Copy>(arena: &'a Arena, stack: &mut Vec<T>, start: usize) -
 /// Where the first `"`, `\` or control character at or after `at` is (the length if none):
 /// eight bytes at a time.
 #[inline]
-fn find_special(bytes: &[u8], mut at: usize) -> usize {
-    while let Some(word) = bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+fn find_special(bytes: &[u8], start: usize) -> usize {
+    let (words, _) = bytes.get(start..).unwrap_or_default().as_chunks::<8>();
+    let mut at = start;
+    for word in words {
         let found = special_bytes(u64::from_le_bytes(*word));
         if found != 0 {
             return at + (found.trailing_zeros() / 8) as usize;
