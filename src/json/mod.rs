@@ -172,6 +172,13 @@ fn lookup<'a>(fields: &'a Fields<'a>, key: &str) -> Option<&'a Value<'a>> {
         .map(|(_, v)| v)
 }
 
+/// [`lookup`] for [`Obj::get`], out of its way: only keys that share a shape with another get here.
+#[cold]
+#[inline(never)]
+fn scan<'a>(fields: &'a Fields<'a>, key: &str) -> Option<&'a Value<'a>> {
+    lookup(fields, key)
+}
+
 /// Appends `.key` (or `["key"]` when the key is not identifier-like) to a JSON path.
 pub(crate) fn join_key(base: &str, key: &str) -> String {
     // Built with `push_str`, not `format!`: every item's path is rendered on the success path.
@@ -366,10 +373,10 @@ impl<'v, 't> Obj<'v, 't> {
     pub(crate) fn get(&self, key: &str) -> Option<&'v Value<'v>> {
         let found = match self.slots.get(key_shape(key)).copied().unwrap_or(u8::MAX) {
             0 => return None,
-            u8::MAX => lookup(self.fields, key),
+            u8::MAX => scan(self.fields, key),
             slot => match self.fields.get(usize::from(slot) - 1) {
                 Some((k, value)) if *k == key => Some(value),
-                _ => lookup(self.fields, key),
+                _ => scan(self.fields, key),
             },
         };
         found.filter(|v| !matches!(v, Value::Null))
