@@ -221,7 +221,11 @@ fn push_index(path: &mut String, index: usize) {
 /// Appends `n` in decimal, without `fmt`.
 pub(crate) fn push_decimal(out: &mut String, n: usize) {
     let mut digits = [0u8; 20];
-    out.push_str(std::str::from_utf8(decimal_digits(n as u64, &mut digits)).unwrap_or_default());
+    // Digit by digit, not through `str::from_utf8` (which costs more than the digits, for an
+    // item index).
+    for &digit in decimal_digits(n as u64, &mut digits) {
+        out.push(char::from(digit));
+    }
 }
 
 /// `n` in decimal ASCII digits, written at the end of `buf` (20 bytes hold any `u64`).
