@@ -63,22 +63,35 @@ impl Timestamp {
         let d0 = digits(w0, b"0000-00-", 0xff_f0_f0_ff_f0_f0_f0_f0)?;
         let d1 = digits(w1, b"00T00:00", 0xf0_f0_ff_f0_f0_ff_f0_f0)?;
         let d2 = digits(w2, b":00.000Z", 0xff_f0_f0_f0_ff_f0_f0_ff)?;
-        let byte = |word: u64, at: u32| i64::from((word >> (8 * at)) as u8);
+        // Unsigned from here (every field is a few digits): division by a constant is then a
+        // multiplication, without the fix-ups for negatives.
+        let byte = |word: u64, at: u32| u32::from((word >> (8 * at)) as u8);
         let year = byte(d0, 0) * 100 + byte(d0, 2);
         let (month, day) = (byte(d0, 5), byte(d1, 0));
         let (hour, minute, second) = (byte(d1, 3), byte(d1, 6), byte(d2, 1));
         // `d2`'s byte 6 is the last digit times ten plus `Z`'s cleared byte: that digit's ten.
         let millis = byte(d2, 4) * 10 + byte(d2, 6) / 10;
-        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let month_days = match month {
+            2 => 28 + u32::from(leap),
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        if !(1..=12).contains(&month) || day < 1 || day > month_days {
             return None;
         }
         if hour > 23 || minute > 59 || second > 60 {
             return None;
         }
-        let ms = days_from_civil(year, month, day) * MS_PER_DAY
-            + ((hour * 60 + minute) * 60 + second.min(59)) * 1000
-            + millis;
-        Self::in_range(ms)
+        // [`days_from_civil`], one 400-year era later (so that nothing is negative), then back.
+        let y = year + 400 - u32::from(month <= 2);
+        let (era, year_of_era) = (y / 400, y % 400);
+        let march_month = if month > 2 { month - 3 } else { month + 9 };
+        let day_of_year = (153 * march_month + 2) / 5 + day - 1;
+        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+        let days = i64::from(era * 146_097 + day_of_era) - 719_468 - 146_097;
+        let ms_of_day = ((hour * 60 + minute) * 60 + second.min(59)) * 1000 + millis;
+        Self::in_range(days * MS_PER_DAY + i64::from(ms_of_day))
     }
 
     /// Seconds since the Unix epoch (MISP sends these, as strings).
