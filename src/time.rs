@@ -28,12 +28,70 @@ impl Timestamp {
     ///
     /// Sub-millisecond digits are truncated, so that printing and parsing again is the identity.
     pub fn parse(text: &str) -> Result<Self, Error> {
-        parse_rfc3339(text.trim().as_bytes()).map(Self).ok_or_else(|| {
+        Self::parse_common(text).or_else(|| parse_rfc3339(text.trim().as_bytes()).map(Self)).ok_or_else(|| {
             Error::new(
                 Code::Value,
                 format!("invalid timestamp {}: expected RFC 3339, like `2024-01-31T12:00:00Z`", quote(text)),
             )
         })
+    }
+
+    /// The form nearly every source sends, `YYYY-MM-DDThh:mm:ss[.fff]Z`, read eight bytes at a time
+    /// (the same instant [`Timestamp::parse`] reads from it); `None` for any other text, valid or
+    /// not.
+    #[inline(never)]
+    pub(crate) fn parse_common(text: &str) -> Option<Self> {
+        // The text, as the 24-byte form (`…:ss` + `.000Z` when it has no fraction).
+        let mut form = *b"0000-00-00T00:00:00.000Z";
+        match text.as_bytes() {
+            whole if whole.len() == 24 => form.copy_from_slice(whole),
+            [head @ .., b'Z'] if head.len() == 19 => form.get_mut(..19)?.copy_from_slice(head),
+            _ => return None,
+        }
+        let (words, []) = form.as_chunks::<8>() else { return None };
+        let [w0, w1, w2] = words else { return None };
+        // Each word with the form's separators and digits' high nibbles cleared: digits become their
+        // values, and anything but the form's byte or a digit where it has one leaves a bit in `mask`
+        // (a high nibble, or a byte of 10 to 15).
+        let digits = |word: &[u8; 8], form: &[u8; 8], mask: u64| -> Option<u64> {
+            let x = u64::from_le_bytes(*word) ^ u64::from_le_bytes(*form);
+            let bad = (x & mask) | (x.wrapping_add(0x0606_0606_0606_0606) & 0x1010_1010_1010_1010);
+            // Each byte, its value times ten plus the next byte's: the two-digit numbers.
+            (bad == 0).then(|| x.wrapping_mul(10).wrapping_add(x >> 8))
+        };
+        // Byte by byte (lowest first): digit positions 0xf0, separators 0xff.
+        let d0 = digits(w0, b"0000-00-", 0xff_f0_f0_ff_f0_f0_f0_f0)?;
+        let d1 = digits(w1, b"00T00:00", 0xf0_f0_ff_f0_f0_ff_f0_f0)?;
+        let d2 = digits(w2, b":00.000Z", 0xff_f0_f0_f0_ff_f0_f0_ff)?;
+        // Unsigned from here (every field is a few digits): division by a constant is then a
+        // multiplication, without the fix-ups for negatives.
+        let byte = |word: u64, at: u32| u32::from((word >> (8 * at)) as u8);
+        let year = byte(d0, 0) * 100 + byte(d0, 2);
+        let (month, day) = (byte(d0, 5), byte(d1, 0));
+        let (hour, minute, second) = (byte(d1, 3), byte(d1, 6), byte(d2, 1));
+        // `d2`'s byte 6 is the last digit times ten plus `Z`'s cleared byte: that digit's ten.
+        let millis = byte(d2, 4) * 10 + byte(d2, 6) / 10;
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let month_days = match month {
+            2 => 28 + u32::from(leap),
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        if !(1..=12).contains(&month) || day < 1 || day > month_days {
+            return None;
+        }
+        if hour > 23 || minute > 59 || second > 60 {
+            return None;
+        }
+        // [`days_from_civil`], one 400-year era later (so that nothing is negative), then back.
+        let y = year + 400 - u32::from(month <= 2);
+        let (era, year_of_era) = (y / 400, y % 400);
+        let march_month = if month > 2 { month - 3 } else { month + 9 };
+        let day_of_year = (153 * march_month + 2) / 5 + day - 1;
+        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+        let days = i64::from(era * 146_097 + day_of_era) - 719_468 - 146_097;
+        let ms_of_day = ((hour * 60 + minute) * 60 + second.min(59)) * 1000 + millis;
+        Self::in_range(days * MS_PER_DAY + i64::from(ms_of_day))
     }
 
     /// Seconds since the Unix epoch (MISP sends these, as strings).
@@ -341,6 +399,31 @@ mod tests {
             let text = format!("{}.{frac:06}{sign}{:02}:{:02}", base.format("%Y-%m-%dT%H:%M:%S"), offset.abs() / 60, offset.abs() % 60);
             let theirs = chrono::DateTime::parse_from_rfc3339(&text).unwrap().timestamp_millis();
             prop_assert_eq!(Timestamp::parse(&text).unwrap().unix_millis(), theirs);
+        }
+
+        /// The fixed-offset reading of the usual form reads what the general one reads, and
+        /// declines (leaves to it) everything else: mostly near misses of that form here.
+        #[test]
+        fn the_common_form_reads_as_the_general_parser_does(
+            text in "[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2})?(\\.[0-9]{0,4})?[Zz]?[0-9x:+-]{0,2}",
+            ms in MIN_MS..=MAX_MS,
+            edit in (0usize..24, 0u8..0x80),
+        ) {
+            let general = parse_rfc3339(text.as_bytes());
+            if let Some(common) = Timestamp::parse_common(&text) {
+                prop_assert_eq!(Some(common.unix_millis()), general);
+            }
+            let printed = Timestamp(ms).to_string();
+            prop_assert_eq!(Timestamp::parse_common(&printed), Some(Timestamp(ms)));
+            // One byte of the usual form changed (to anything ASCII).
+            let mut edited = printed.clone().into_bytes();
+            edited[edit.0] = edit.1;
+            let edited = String::from_utf8(edited).unwrap();
+            if let Some(common) = Timestamp::parse_common(&edited) {
+                prop_assert_eq!(Some(common.unix_millis()), parse_rfc3339(edited.as_bytes()));
+            }
+            let seconds = printed.replace(".000Z", "Z");
+            prop_assert_eq!(Timestamp::parse_common(&seconds).map(Timestamp::unix_millis), parse_rfc3339(seconds.as_bytes()));
         }
     }
 }

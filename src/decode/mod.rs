@@ -390,8 +390,9 @@ pub(crate) fn each_item<'v, 'a>(
     out: &mut Output<'a>,
     mut f: impl FnMut(&'v Value<'v>, Path<'_>, usize, &mut Output<'a>) -> Result<(), Error>,
 ) {
-    // Most elements give one item: size the output once instead of growing it.
-    out.items.reserve(list.len());
+    // Most elements give one item, some a few (one per hash, per observable of a pattern): size the
+    // output once, with room for those, instead of growing it (a copy of every item) near the end.
+    out.items.reserve(list.len() + list.len() / 4);
     let list_path = Path::Text(list_path);
     for (i, value) in list.iter().enumerate() {
         one_item(value, Path::Index(&list_path, i), out, &mut f);

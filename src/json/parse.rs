@@ -268,8 +268,10 @@ fn close_into<'a, T: Copy>(arena: &'a Arena, stack: &mut Vec<T>, start: usize) -
 /// Where the first `"`, `\` or control character at or after `at` is (the length if none):
 /// eight bytes at a time.
 #[inline]
-fn find_special(bytes: &[u8], mut at: usize) -> usize {
-    while let Some(word) = bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+fn find_special(bytes: &[u8], start: usize) -> usize {
+    let (words, _) = bytes.get(start..).unwrap_or_default().as_chunks::<8>();
+    let mut at = start;
+    for word in words {
         let found = special_bytes(u64::from_le_bytes(*word));
         if found != 0 {
             return at + (found.trailing_zeros() / 8) as usize;
@@ -289,15 +291,16 @@ fn find_special(bytes: &[u8], mut at: usize) -> usize {
 /// Exact for the lowest such byte, which is all [`find_special`] looks at: borrows only run upward,
 /// from a byte that is one, so bytes above it may be flagged wrongly but none below (the "has a
 /// byte less than n" and "has a zero byte" tests of Hacker's Delight).
+///
+/// Control characters and `"` are one test: flipping bit 1 maps the control characters onto
+/// themselves and `"` (0x22) onto 0x20, and leaves every other byte at 0x21 or above. A byte's high
+/// bit is the same in the word and in both flipped words, so one `!word` serves both tests.
 pub(crate) const fn special_bytes(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let control = word.wrapping_sub(ONES * 0x20) & !word;
-    let quote = word ^ (ONES * b'"' as u64);
-    let backslash = word ^ (ONES * b'\\' as u64);
-    let quote = quote.wrapping_sub(ONES) & !quote;
-    let backslash = backslash.wrapping_sub(ONES) & !backslash;
-    (control | quote | backslash) & HIGH
+    let below = (word ^ (ONES * 0x02)).wrapping_sub(ONES * 0x21);
+    let backslash = (word ^ (ONES * b'\\' as u64)).wrapping_sub(ONES);
+    (below | backslash) & !word & HIGH
 }
 
 /// `text` read by `serde_json`, as the tree builder this parser replaces read it: its error, or the
@@ -704,6 +707,24 @@ mod tests {
                 }
             }
             assert_eq!(find_special(&vec![b'a'; len], 0), len);
+        }
+    }
+
+    #[test]
+    fn the_special_byte_test_is_exact_for_the_lowest_one() {
+        let special = |b: u8| b == b'"' || b == b'\\' || b < 0x20;
+        for low in 0..=255u8 {
+            for high in 0..=255u8 {
+                for (at, filler) in [(0, b'a'), (3, 0xff), (6, b'!')] {
+                    let mut word = [filler; 8];
+                    word[at] = low;
+                    word[at + 1] = high;
+                    let want = word.iter().position(|&b| special(b)).unwrap_or(8);
+                    let found = special_bytes(u64::from_le_bytes(word));
+                    let got = if found == 0 { 8 } else { (found.trailing_zeros() / 8) as usize };
+                    assert_eq!(got, want, "{word:?}");
+                }
+            }
         }
     }
 

@@ -109,7 +109,10 @@ pub fn extract_simple(text: &str) -> Option<Extraction> {
     if text.len() > super::MAX_LEN {
         return None;
     }
-    let (object_type, rest) = text.strip_prefix('[')?.split_once(':')?;
+    // Byte searches, not `str` pattern searchers: these strings are a few dozen bytes.
+    let inside = text.strip_prefix('[')?;
+    let colon = inside.bytes().position(|b| b == b':')?;
+    let (object_type, rest) = (inside.get(..colon)?, inside.get(colon + 1..)?);
     let kind = match object_type {
         "ipv4-addr" => T::Ipv4,
         "ipv6-addr" => T::Ipv6,
@@ -120,7 +123,7 @@ pub fn extract_simple(text: &str) -> Option<Extraction> {
     };
     let rest = rest.strip_prefix("value")?.trim_start_matches(' ').strip_prefix('=')?.trim_start_matches(' ');
     let value = rest.strip_prefix('\'')?.strip_suffix("']")?;
-    if value.contains(['\'', '\\']) {
+    if value.bytes().any(|b| b == b'\'' || b == b'\\') {
         return None;
     }
     Some(Extraction::Atomic(vec![normalize::observable(kind, None, value)]))
