@@ -40,6 +40,7 @@
 //! learns, so an update is sent again through `submitTiIndicators` (same `externalId`); whether Graph
 //! replaces or duplicates it is not documented (the API is deprecated and being removed).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -626,7 +627,7 @@ impl<'c> Batcher<'c> {
                         item.observable.as_ref().map(|o| o.value.clone()).ok_or("a removal needs an observable")?;
                     self.lookups.push((key.to_owned(), value));
                 } else {
-                    let object = defender::map_with_id(item, id, decision, self.destination)?;
+                    let object = defender::map_with_id(item, Cow::Borrowed(id), decision, self.destination)?;
                     self.upserts.push(&object);
                     self.upsert_keys.push(key.to_owned());
                 }
@@ -636,7 +637,7 @@ impl<'c> Batcher<'c> {
                     self.removals.push(&graph::external_id_with(item, id));
                     self.removal_keys.push(key.to_owned());
                 } else {
-                    let object = graph::map_with_id(item, id, decision, self.destination)?;
+                    let object = graph::map_with_id(item, Cow::Borrowed(id), decision, self.destination)?;
                     self.upserts.push(&object);
                     self.upsert_keys.push(key.to_owned());
                 }

@@ -128,7 +128,7 @@ pub struct DefenderIndicator<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recommended_actions: Option<&'a str>,
     /// The relay's deterministic correlation id ([`external_id`]).
-    pub external_id: String,
+    pub external_id: Cow<'a, str>,
 }
 
 impl WriteJson for DefenderIndicator<'_> {
@@ -162,14 +162,14 @@ pub fn map<'a>(
     decision: &Decision,
     destination: &'a Destination,
 ) -> Result<DefenderIndicator<'a>, String> {
-    map_with_id(item, &crate::ids::item_uuid(item).hyphenated(), decision, destination)
+    map_with_id(item, Cow::Owned(crate::ids::item_uuid(item).hyphenated()), decision, destination)
 }
 
 /// [`map`] with the text of the item's [`crate::ids::item_uuid`] already written (the planner
 /// writes it once per item, as its key, for every destination).
 pub(crate) fn map_with_id<'a>(
     item: &'a Indicator<'a>,
-    id: &str,
+    id: Cow<'a, str>,
     decision: &Decision,
     destination: &'a Destination,
 ) -> Result<DefenderIndicator<'a>, String> {
@@ -207,7 +207,7 @@ pub(crate) fn map_with_id<'a>(
         rbac_group_names: (!settings.rbac_group_names.is_empty()).then_some(settings.rbac_group_names.as_slice()),
         educate_url,
         recommended_actions: settings.recommended_actions.as_deref().filter(|r| !r.trim().is_empty()),
-        external_id: id.to_owned(),
+        external_id: id,
     })
 }
 

@@ -119,10 +119,10 @@ pub struct TiIndicator<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<u8>,
     /// The key `deleteTiIndicatorsByExternalId` finds it by.
-    pub external_id: String,
+    pub external_id: Cow<'a, str>,
     /// The item's labels.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub tags: &'a [Cow<'a, str>],
     /// Kill-chain phases, in Graph's names.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kill_chain: Vec<&'static str>,
@@ -190,7 +190,7 @@ impl WriteJson for TiIndicator<'_> {
             .opt_uint(key!("confidence"), self.confidence.map(u64::from))
             .opt_uint(key!("severity"), self.severity.map(u64::from))
             .str(key!("externalId"), &self.external_id)
-            .strs(key!("tags"), &self.tags, true)
+            .strs(key!("tags"), self.tags, true)
             .strs(key!("killChain"), &self.kill_chain, true)
             .opt_str(key!("knownFalsePositives"), self.known_false_positives.as_deref())
             .opt_time(key!("lastReportedDateTime"), self.last_reported_date_time)
@@ -219,14 +219,14 @@ pub fn map<'a>(
     decision: &Decision,
     destination: &Destination,
 ) -> Result<TiIndicator<'a>, String> {
-    map_with_id(item, &crate::ids::item_uuid(item).hyphenated(), decision, destination)
+    map_with_id(item, Cow::Owned(crate::ids::item_uuid(item).hyphenated()), decision, destination)
 }
 
 /// [`map`] with the text of the item's [`crate::ids::item_uuid`] already written (the planner
 /// writes it once per item, as its key, for every destination).
 pub(crate) fn map_with_id<'a>(
     item: &'a Indicator<'a>,
-    id: &str,
+    id: Cow<'a, str>,
     decision: &Decision,
     destination: &Destination,
 ) -> Result<TiIndicator<'a>, String> {
@@ -259,8 +259,8 @@ pub(crate) fn map_with_id<'a>(
         expiration_date_time: expires,
         confidence: item.scoring.confidence.or(item.scoring.score).map(|c| c.min(100)),
         severity: severity(item, decision),
-        external_id: external_id_with(item, id),
-        tags: item.labels.iter().map(AsRef::as_ref).collect(),
+        external_id: xid(item).map_or(id, Cow::Borrowed),
+        tags: &item.labels,
         kill_chain: kill_chain(item),
         known_false_positives: item.scoring.false_positives.filter(|n| *n > 0).map(|n| n.to_string()),
         last_reported_date_time: item.lifecycle.last_seen.or(item.lifecycle.modified),
@@ -341,8 +341,8 @@ pub fn external_id(item: &Indicator<'_>) -> String {
 }
 
 /// [`external_id`] with the text of the item's [`crate::ids::item_uuid`] already written.
-pub(crate) fn external_id_with(item: &Indicator<'_>, id: &str) -> String {
-    xid(item).unwrap_or(id).to_owned()
+pub(crate) fn external_id_with<'a>(item: &'a Indicator<'_>, id: &'a str) -> &'a str {
+    xid(item).unwrap_or(id)
 }
 
 /// A ThreatConnect item's `xid`, when it has one.

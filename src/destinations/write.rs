@@ -12,7 +12,7 @@ pub(crate) trait WriteJson {
     fn write_json(&self, out: &mut Vec<u8>);
 }
 
-impl WriteJson for String {
+impl WriteJson for &str {
     fn write_json(&self, out: &mut Vec<u8>) {
         string(out, self);
     }
