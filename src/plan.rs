@@ -605,7 +605,7 @@ impl<'c> Batcher<'c> {
             DestinationType::Sentinel => {
                 let split = matches!(&self.destination.settings, Settings::Sentinel(s) if s.split_patterns);
                 if split || item.observable.is_none() || item.pattern.is_none() {
-                    let object = sentinel::map_with_id(item, id, decision, self.destination, now)?;
+                    let object = sentinel::prepare(item, id, decision, now)?;
                     self.upserts.push(&object);
                     self.stix_keys.push(Keys::One(key.to_owned()));
                 } else if let Some(keys) = self.whole.get(&item.path).and_then(|&at| self.stix_keys.get_mut(at)) {
@@ -615,7 +615,8 @@ impl<'c> Batcher<'c> {
                     // `split_patterns: false`: the original pattern, once per source object.
                     let mut whole = item.clone();
                     whole.observable = None;
-                    let object = sentinel::map(&whole, decision, self.destination, now)?;
+                    let uuid = crate::ids::item_uuid(&whole).hyphenated();
+                    let object = sentinel::prepare(&whole, &uuid, decision, now)?;
                     self.upserts.push(&object);
                     self.whole.insert(item.path.clone(), self.stix_keys.len());
                     self.stix_keys.push(Keys::One(key.to_owned()));

@@ -22,15 +22,21 @@ impl WriteJson for &str {
 /// \t` by name, other control characters as `\u00xx`; everything else as is. Eight bytes at a time
 /// are checked for anything to escape (most text has nothing: then it is copied at once).
 pub(crate) fn string(out: &mut Vec<u8>, text: &str) {
-    let bytes = text.as_bytes();
-    out.reserve(bytes.len() + 2);
+    out.reserve(text.len() + 2);
     out.push(b'"');
+    unquoted(out, text);
+    out.push(b'"');
+}
+
+/// [`string`] without its quotes.
+#[inline]
+fn unquoted(out: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
     if plain(bytes) {
         out.extend_from_slice(bytes);
     } else {
         escaped(out, bytes);
     }
-    out.push(b'"');
 }
 
 /// Whether no byte of `bytes` needs an escape (most text): eight bytes at a time, the last eight
@@ -143,8 +149,27 @@ impl<'o> Object<'o> {
         self.out
     }
 
+    #[inline]
     pub(crate) fn str(&mut self, key: &str, value: &str) -> &mut Self {
         string(self.key(key), value);
+        self
+    }
+
+    /// The string `<before><value><after>`, where `before` and `after` are this crate's own text,
+    /// which needs no escape: only `value` is escaped, and no text is joined first.
+    pub(crate) fn str_between(
+        &mut self,
+        key: &str,
+        before: &'static str,
+        value: &str,
+        after: &'static str,
+    ) -> &mut Self {
+        let out = self.key(key);
+        out.push(b'"');
+        out.extend_from_slice(before.as_bytes());
+        unquoted(out, value);
+        out.extend_from_slice(after.as_bytes());
+        out.push(b'"');
         self
     }
 
@@ -385,10 +410,17 @@ mod tests {
                         continue;
                     }
                     let (ours, theirs) = match destination.name.as_str() {
-                        "s" => match sentinel::map(item, &decision, destination, now) {
-                            Ok(o) => (written(&o), serde_json::to_vec(&o).unwrap()),
-                            Err(_) => continue,
-                        },
+                        "s" => {
+                            let uuid = crate::ids::item_uuid(item).hyphenated();
+                            match sentinel::prepare(item, &uuid, &decision, now) {
+                                Ok(o) => (
+                                    written(&o),
+                                    serde_json::to_vec(&sentinel::map(item, &decision, destination, now).unwrap())
+                                        .unwrap(),
+                                ),
+                                Err(_) => continue,
+                            }
+                        }
                         "d" => {
                             decision.verdict = Verdict::Upsert;
                             match defender::map(item, &decision, destination) {
