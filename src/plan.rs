@@ -409,8 +409,9 @@ pub fn plan(config: &Config, payload: &str, facts: &PlanFacts) -> Result<Plan, E
     for item in &decoded.items {
         // The item's deterministic id, once: its key and every destination's ids derive from it.
         let key = keys.next(crate::ids::item_uuid(item));
-        // The id's text, as every destination writes it: the key without its `#n`.
-        let id = key.split_once('#').map_or(key.as_str(), |(id, _)| id);
+        // The id's text, as every destination writes it: the key without its `#n` (the 36
+        // characters of a hyphenated UUID).
+        let id = key.get(..36).unwrap_or(&key);
         let mut verdicts = Vec::with_capacity(destinations.len());
         for ((batch, column), name) in batchers.iter_mut().zip(&mut columns).zip(&names) {
             let Some(decision) = column.next() else { continue };

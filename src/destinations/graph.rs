@@ -440,22 +440,34 @@ fn description<'a>(item: &'a Indicator<'a>) -> Cow<'a, str> {
 fn truncate_description(text: Cow<'_, str>) -> Cow<'_, str> {
     // A text has at most as many UTF-16 code units as UTF-8 bytes: most are short enough to tell
     // without counting.
-    if text.len() <= DESCRIPTION_MAX || text.encode_utf16().count() <= DESCRIPTION_MAX {
+    if text.len() <= DESCRIPTION_MAX || utf16_len(&text) <= DESCRIPTION_MAX {
         return text;
     }
     let budget = DESCRIPTION_MAX - 1; // '…' is one code unit
-    let mut used = 0;
-    let mut end = 0;
-    for (at, c) in text.char_indices() {
-        used += c.len_utf16();
-        if used > budget {
-            break;
+    // ASCII is one code unit per byte (most descriptions): the cut is at `budget` bytes.
+    let end = if text.as_bytes().get(..budget).is_some_and(<[u8]>::is_ascii) {
+        budget
+    } else {
+        let mut used = 0;
+        let mut end = 0;
+        for (at, c) in text.char_indices() {
+            used += c.len_utf16();
+            if used > budget {
+                break;
+            }
+            end = at + c.len_utf8();
         }
-        end = at + c.len_utf8();
-    }
+        end
+    };
     let head = text.get(..end).unwrap_or("");
     let head = head.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '\u{200d}' | '\u{fe0e}' | '\u{fe0f}'));
     Cow::Owned(format!("{head}…"))
+}
+
+/// The UTF-16 code units of `text` (`text.encode_utf16().count()`), from its bytes: one per
+/// character (every byte but a continuation byte) and a second for a four-byte one.
+fn utf16_len(text: &str) -> usize {
+    text.bytes().map(|b| usize::from(b & 0xc0 != 0x80) + usize::from(b >= 0xf0)).sum()
 }
 
 fn severity(item: &Indicator<'_>, decision: &Decision) -> Option<u8> {
@@ -514,6 +526,13 @@ mod tests {
     use crate::config::{self, Config};
     use crate::ids::Uuid;
     use crate::model::{KillChainPhase, Observable, Scoring};
+
+    #[test]
+    fn utf16_lengths_are_encode_utf16s() {
+        for text in ["", "a", "é", "€", "𝄞", "a€𝄞é\u{10ffff}\u{7f}\u{80}\u{7ff}\u{800}\u{ffff}\u{10000}"] {
+            assert_eq!(utf16_len(text), text.encode_utf16().count(), "{text:?}");
+        }
+    }
 
     fn destination(graph: &str) -> Config {
         let text = format!(
@@ -797,6 +816,29 @@ mod tests {
         let zwj = format!("{}👩\u{200d}💻", "a".repeat(96));
         let cut = truncate_description(Cow::Borrowed(&zwj));
         assert_eq!(cut, format!("{}👩…", "a".repeat(96)));
+    }
+
+    proptest::proptest! {
+        /// The ASCII shortcut and the byte count cut where counting characters cuts.
+        #[test]
+        fn truncation_cuts_where_counting_characters_does(text in "[a é€😀\u{200d}]{90,130}") {
+            let want = if text.encode_utf16().count() <= DESCRIPTION_MAX {
+                text.clone()
+            } else {
+                let mut used = 0;
+                let mut end = 0;
+                for (at, c) in text.char_indices() {
+                    used += c.len_utf16();
+                    if used > DESCRIPTION_MAX - 1 {
+                        break;
+                    }
+                    end = at + c.len_utf8();
+                }
+                let head = text[..end].trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '\u{200d}' | '\u{fe0e}' | '\u{fe0f}'));
+                format!("{head}…")
+            };
+            proptest::prop_assert_eq!(truncate_description(Cow::Borrowed(&text)), want);
+        }
     }
 
     #[test]
