@@ -406,7 +406,10 @@ pub fn plan(config: &Config, payload: &str, facts: &PlanFacts) -> Result<Plan, E
     let mut columns: Vec<std::vec::IntoIter<Decision>> = decisions.into_iter().map(Vec::into_iter).collect();
     let mut keys = ItemKeys::with_capacity(decoded.items.len());
     let mut items: Vec<PlanItem> = Vec::with_capacity(decoded.items.len());
-    for item in &decoded.items {
+    // Each item by value: once its objects are written nothing borrows it, so its observable's
+    // value and an owned source id move into the plan instead of being copied.
+    for owned in decoded.items {
+        let item = &owned;
         // The item's deterministic id, once: its key and every destination's ids derive from it.
         let key = keys.next(crate::ids::item_uuid(item));
         // The id's text, as every destination writes it: the key without its `#n` (the 36
@@ -436,9 +439,9 @@ pub fn plan(config: &Config, payload: &str, facts: &PlanFacts) -> Result<Plan, E
         }
         items.push(PlanItem {
             key,
-            format: item.format,
-            source_id: item.source.id.as_deref().map(str::to_owned),
-            observable: item.observable.as_ref().map(|o| ObservableRef { kind: o.kind, value: o.value.clone() }),
+            format: owned.format,
+            source_id: owned.source.id.map(Cow::into_owned),
+            observable: owned.observable.map(|o| ObservableRef { kind: o.kind, value: o.value }),
             verdicts,
         });
     }
