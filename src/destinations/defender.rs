@@ -481,8 +481,20 @@ fn checked_action(decision: &Decision, indicator_type: &str) -> Result<Indicator
 
 /// An IPv6 address with all 8 groups, lower-case hex without leading zeros, no `::`.
 fn full_ipv6(address: Ipv6Addr) -> String {
-    let groups: Vec<String> = address.segments().iter().map(|g| format!("{g:x}")).collect();
-    groups.join(":")
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(39);
+    for (i, group) in address.segments().into_iter().enumerate() {
+        if i > 0 {
+            text.push(':');
+        }
+        // Lower-case hex without leading zeros (`{:x}`): from the highest nibble that is set.
+        let first = (group | 1).ilog2() / 4;
+        for nibble in (0..=first).rev() {
+            let digit = HEX.get(usize::from((group >> (4 * nibble)) & 0xf)).copied().unwrap_or(b'0');
+            text.push(char::from(digit));
+        }
+    }
+    text
 }
 
 fn check_hex(value: &str, algorithm: Option<HashAlgorithm>) -> Result<(), String> {
@@ -497,7 +509,7 @@ fn check_hex(value: &str, algorithm: Option<HashAlgorithm>) -> Result<(), String
 fn title<'a>(item: &'a Indicator<'a>, kind: ObservableType, value: &str) -> Cow<'a, str> {
     let title = match item.name.as_deref().map(trimmed).filter(|n| !n.is_empty()) {
         Some(name) => Cow::Borrowed(name),
-        None => Cow::Owned(format!("{kind} {value}")),
+        None => Cow::Owned([kind.as_str(), " ", value].concat()),
     };
     clip(title, TITLE_MAX_CHARS)
 }
@@ -517,7 +529,7 @@ fn description<'a>(item: &'a Indicator<'a>, value: &str) -> Cow<'a, str> {
         return Cow::Borrowed(description);
     }
     let id = present(item.source.id.as_deref()).unwrap_or(value);
-    Cow::Owned(format!("{} indicator {id}", item.format))
+    Cow::Owned([item.format.as_str(), " indicator ", id].concat())
 }
 
 fn present(text: Option<&str>) -> Option<&str> {
@@ -541,6 +553,17 @@ fn clip(text: Cow<'_, str>, max: usize) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn full_ipv6_is_every_group_in_lower_hex() {
+        for text in
+            ["::", "::1", "2001:db8::7", "ffff:0:1:10:100:1000:abcd:f", "1:2:3:4:5:6:7:8", "fe80::a:b0:c00:d000"]
+        {
+            let address: Ipv6Addr = text.parse().unwrap();
+            let want: Vec<String> = address.segments().iter().map(|g| format!("{g:x}")).collect();
+            assert_eq!(full_ipv6(address), want.join(":"), "{text}");
+        }
+    }
     use crate::config::{self, Config, DefenderSeverity};
     use crate::ids::Uuid;
 

@@ -429,8 +429,8 @@ fn description<'a>(item: &'a Indicator<'a>) -> Cow<'a, str> {
     }
     let id = item.source.id.as_deref().or_else(|| item.observable.as_ref().map(|o| o.value.as_str()));
     Cow::Owned(match id {
-        Some(id) => format!("{} indicator {id}", item.format),
-        None => format!("{} indicator", item.format),
+        Some(id) => [item.format.as_str(), " indicator ", id].concat(),
+        None => [item.format.as_str(), " indicator"].concat(),
     })
 }
 
@@ -461,7 +461,7 @@ fn truncate_description(text: Cow<'_, str>) -> Cow<'_, str> {
     };
     let head = text.get(..end).unwrap_or("");
     let head = head.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '\u{200d}' | '\u{fe0e}' | '\u{fe0f}'));
-    Cow::Owned(format!("{head}…"))
+    Cow::Owned([head, "…"].concat())
 }
 
 /// The UTF-16 code units of `text` (`text.encode_utf16().count()`), from its bytes: one per
