@@ -48,7 +48,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Destination, DestinationType, LegacyGeneration, SentinelApi, Settings};
 use crate::decode::{DecodeOptions, ItemError, decode};
-use crate::destinations::write::{Object, WriteJson, key};
+use crate::destinations::write::{Object, Times, WriteJson, key};
 use crate::destinations::{defender, graph, sentinel};
 use crate::error::{Code, Error};
 use crate::ids::Uuid;
@@ -208,12 +208,13 @@ impl Plan {
     }
 
     fn write_items(&self, out: &mut Vec<u8>) {
+        let mut times = Times::new();
         out.push(b'[');
         for (i, item) in self.items.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            item.write_json(out);
+            item.write_json(out, &mut times);
         }
         out.push(b']');
     }
@@ -236,8 +237,8 @@ impl Plan {
 }
 
 impl WriteJson for PlanItem {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut object = Object::new(out);
+    fn write_json(&self, out: &mut Vec<u8>, times: &mut Times) {
+        let mut object = Object::new(out, times);
         object
             .str(key!("key"), &self.key)
             .lit(key!("format"), self.format.as_str())
@@ -405,6 +406,8 @@ pub fn plan(config: &Config, payload: &str, facts: &PlanFacts) -> Result<Plan, E
     let mut batchers: Vec<Batcher<'_>> = destinations.iter().map(|d| Batcher::new(d, decoded.items.len())).collect();
     let mut columns: Vec<std::vec::IntoIter<Decision>> = decisions.into_iter().map(Vec::into_iter).collect();
     let mut keys = ItemKeys::with_capacity(decoded.items.len());
+    // The text of the timestamps written last, shared by every destination's bodies.
+    let mut times = Times::new();
     let mut items: Vec<PlanItem> = Vec::with_capacity(decoded.items.len());
     // Each item by value: once its objects are written nothing borrows it, so its observable's
     // value and an owned source id move into the plan instead of being copied.
@@ -420,7 +423,7 @@ pub fn plan(config: &Config, payload: &str, facts: &PlanFacts) -> Result<Plan, E
             let Some(decision) = column.next() else { continue };
             let outcome = match decision.verdict {
                 Verdict::Skip => Ok(()),
-                Verdict::Upsert | Verdict::Remove => batch.add(item, id, &decision, &key, now),
+                Verdict::Upsert | Verdict::Remove => batch.add(item, id, &decision, &key, now, &mut times),
             };
             verdicts.push(match outcome {
                 Ok(()) => VerdictEntry {
@@ -491,7 +494,7 @@ impl Bodies {
     }
 
     /// Appends `object` to the open batch, opening one when it is full.
-    fn push(&mut self, object: &dyn WriteJson) {
+    fn push(&mut self, object: &dyn WriteJson, times: &mut Times) {
         if self.count.is_multiple_of(self.max) {
             // The previous body's size is the best guess of the next one's, with room for objects a
             // little larger and the closing `]}`: a body one byte short of its room is copied whole
@@ -504,7 +507,7 @@ impl Bodies {
             body.push(b',');
         }
         if let Some(body) = self.texts.last_mut() {
-            object.write_json(body);
+            object.write_json(body, times);
         }
         self.count += 1;
     }
@@ -604,13 +607,14 @@ impl<'c> Batcher<'c> {
         decision: &Decision,
         key: &str,
         now: Timestamp,
+        times: &mut Times,
     ) -> Result<(), String> {
         match self.destination.kind {
             DestinationType::Sentinel => {
                 let split = matches!(&self.destination.settings, Settings::Sentinel(s) if s.split_patterns);
                 if split || item.observable.is_none() || item.pattern.is_none() {
                     let object = sentinel::prepare(item, id, decision, now)?;
-                    self.upserts.push(&object);
+                    self.upserts.push(&object, times);
                     self.stix_keys.push(Keys::One(key.to_owned()));
                 } else if let Some(keys) = self.whole.get(&item.path).and_then(|&at| self.stix_keys.get_mut(at)) {
                     // The source's whole pattern is already planned: this item travels in it.
@@ -621,7 +625,7 @@ impl<'c> Batcher<'c> {
                     whole.observable = None;
                     let uuid = crate::ids::item_uuid(&whole).hyphenated();
                     let object = sentinel::prepare(&whole, &uuid, decision, now)?;
-                    self.upserts.push(&object);
+                    self.upserts.push(&object, times);
                     self.whole.insert(item.path.clone(), self.stix_keys.len());
                     self.stix_keys.push(Keys::One(key.to_owned()));
                 }
@@ -633,17 +637,17 @@ impl<'c> Batcher<'c> {
                     self.lookups.push((key.to_owned(), value));
                 } else {
                     let object = defender::map_with_id(item, Cow::Borrowed(id), decision, self.destination)?;
-                    self.upserts.push(&object);
+                    self.upserts.push(&object, times);
                     self.upsert_keys.push(key.to_owned());
                 }
             }
             DestinationType::Graph => {
                 if decision.verdict == Verdict::Remove {
-                    self.removals.push(&graph::external_id_with(item, id));
+                    self.removals.push(&graph::external_id_with(item, id), times);
                     self.removal_keys.push(key.to_owned());
                 } else {
                     let object = graph::map_with_id(item, Cow::Borrowed(id), decision, self.destination)?;
-                    self.upserts.push(&object);
+                    self.upserts.push(&object, times);
                     self.upsert_keys.push(key.to_owned());
                 }
             }

@@ -79,7 +79,7 @@ use serde::Serialize;
 
 use crate::config::{DefenderSettings, Destination, IndicatorAction, Settings, Severity};
 use crate::destinations::trimmed;
-use crate::destinations::write::{Object, WriteJson, key};
+use crate::destinations::write::{Object, Times, WriteJson, key};
 use crate::interpret::defender::DefenderIndicatorSummary;
 use crate::model::{Format, HashAlgorithm, Indicator, Observable, ObservableType};
 use crate::policy::{Decision, Verdict};
@@ -133,8 +133,8 @@ pub struct DefenderIndicator<'a> {
 
 impl WriteJson for DefenderIndicator<'_> {
     /// The same bytes as `serde_json::to_writer(out, self)`.
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Object::new(out);
+    fn write_json(&self, out: &mut Vec<u8>, times: &mut Times) {
+        let mut o = Object::new(out, times);
         o.str(key!("indicatorValue"), &self.indicator_value)
             .lit(key!("indicatorType"), self.indicator_type)
             .lit(key!("action"), self.action)

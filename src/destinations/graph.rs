@@ -67,7 +67,7 @@ use serde::Serialize;
 
 use crate::config::{Destination, IndicatorAction, Settings, Severity, TargetProduct};
 use crate::destinations::trimmed;
-use crate::destinations::write::{Object, WriteJson, key};
+use crate::destinations::write::{Object, Times, WriteJson, key};
 use crate::model::{Format, HashAlgorithm, Indicator, ObservableType, Tlp};
 use crate::policy::{Decision, Verdict};
 use crate::time::Timestamp;
@@ -178,8 +178,8 @@ pub struct TiIndicator<'a> {
 
 impl WriteJson for TiIndicator<'_> {
     /// The same bytes as `serde_json::to_writer(out, self)`.
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Object::new(out);
+    fn write_json(&self, out: &mut Vec<u8>, times: &mut Times) {
+        let mut o = Object::new(out, times);
         o.lit(key!("action"), self.action)
             .lit(key!("targetProduct"), self.target_product)
             .lit(key!("threatType"), self.threat_type)

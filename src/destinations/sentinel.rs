@@ -87,7 +87,7 @@ use serde::Serialize;
 
 use crate::config::Destination;
 use crate::destinations::blank;
-use crate::destinations::write::{Object, WriteJson, key};
+use crate::destinations::write::{Object, Times, WriteJson, key};
 use crate::model::{Attribute, Format, HashAlgorithm, Indicator, KillChainPhase, Observable, ObservableType, Tlp};
 use crate::pattern::{self, SpecVersion};
 use crate::policy::{Decision, Verdict};
@@ -233,9 +233,9 @@ impl<'a> StixObject<'a, '_> {
 impl WriteJson for StixObject<'_, '_> {
     /// The same bytes as `serde_json::to_writer(out, &self.indicator())`. Lists are written from
     /// the item as they are when nothing in them is left out or added (almost always).
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut Vec<u8>, times: &mut Times) {
         let item = self.item;
-        let mut o = Object::new(out);
+        let mut o = Object::new(out, times);
         o.lit(key!("type"), "indicator").lit(key!("spec_version"), "2.1");
         match self.own_id {
             Some(id) => o.str(key!("id"), id),

@@ -8,13 +8,44 @@ use crate::time::Timestamp;
 
 /// An object the planner writes into a request body.
 pub(crate) trait WriteJson {
-    /// Appends the object's JSON text to `out`.
-    fn write_json(&self, out: &mut Vec<u8>);
+    /// Appends the object's JSON text to `out` (`times` keeps the text of its timestamps).
+    fn write_json(&self, out: &mut Vec<u8>, times: &mut Times);
 }
 
 impl WriteJson for &str {
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut Vec<u8>, _: &mut Times) {
         string(out, self);
+    }
+}
+
+/// The text of the timestamps written last ([`Timestamp::text`]): a plan writes each item's
+/// expiry at every destination, the same one for items of a type, and Sentinel's `modified` again
+/// as Graph's `lastReportedDateTime`. A few entries, replaced in turn.
+pub(crate) struct Times {
+    entries: [Option<(Timestamp, [u8; 24])>; TIMES],
+    next: usize,
+}
+
+/// The timestamps [`Times`] keeps.
+const TIMES: usize = 4;
+
+impl Times {
+    pub(crate) fn new() -> Self {
+        Self { entries: [None; TIMES], next: 0 }
+    }
+
+    /// The text of `value`.
+    fn text(&mut self, value: Timestamp) -> [u8; 24] {
+        if let Some((_, text)) = self.entries.iter().flatten().find(|(at, _)| *at == value) {
+            return *text;
+        }
+        let text = value.text();
+        let at = self.next % TIMES;
+        if let Some(entry) = self.entries.get_mut(at) {
+            *entry = Some((value, text));
+        }
+        self.next = at + 1;
+        text
     }
 }
 
@@ -128,14 +159,20 @@ pub(crate) use key;
 /// One JSON object being written: `{`, then `"key":value` pairs separated by commas, then `}`.
 pub(crate) struct Object<'o> {
     out: &'o mut Vec<u8>,
+    times: &'o mut Times,
     first: bool,
 }
 
 impl<'o> Object<'o> {
     /// Opens an object.
-    pub(crate) fn new(out: &'o mut Vec<u8>) -> Self {
+    pub(crate) fn new(out: &'o mut Vec<u8>, times: &'o mut Times) -> Self {
         out.push(b'{');
-        Self { out, first: true }
+        Self { out, times, first: true }
+    }
+
+    /// Opens an object as the value of the member being written.
+    fn nested(&mut self) -> Object<'_> {
+        Object::new(self.out, self.times)
     }
 
     /// Writes `key` (`,"name":` from [`key!`], without its comma for the first member) and
@@ -215,14 +252,14 @@ impl<'o> Object<'o> {
         value: Option<&T>,
         each: impl Fn(&T, &mut Object<'_>),
     ) -> &mut Self {
-        let out = self.key(key);
+        self.key(key);
         match value {
             Some(value) => {
-                let mut object = Object::new(out);
+                let mut object = self.nested();
                 each(value, &mut object);
                 object.close();
             }
-            None => out.extend_from_slice(b"null"),
+            None => self.out.extend_from_slice(b"null"),
         }
         self
     }
@@ -253,9 +290,10 @@ impl<'o> Object<'o> {
     }
 
     pub(crate) fn time(&mut self, key: &str, value: Timestamp) -> &mut Self {
+        let text = self.times.text(value);
         let out = self.key(key);
         out.push(b'"');
-        out.extend_from_slice(&value.text());
+        out.extend_from_slice(&text);
         out.push(b'"');
         self
     }
@@ -294,17 +332,16 @@ impl<'o> Object<'o> {
 
     /// An array of objects, each written by `each` (`[]` when empty).
     pub(crate) fn array<T>(&mut self, key: &str, values: &[T], each: impl Fn(&T, &mut Object<'_>)) -> &mut Self {
-        let out = self.key(key);
-        out.push(b'[');
+        self.key(key).push(b'[');
         for (i, value) in values.iter().enumerate() {
             if i > 0 {
-                out.push(b',');
+                self.out.push(b',');
             }
-            let mut object = Object::new(out);
+            let mut object = self.nested();
             each(value, &mut object);
             object.close();
         }
-        out.push(b']');
+        self.out.push(b']');
         self
     }
 
@@ -443,14 +480,26 @@ mod tests {
 
     fn written(object: &impl WriteJson) -> Vec<u8> {
         let mut out = Vec::new();
-        object.write_json(&mut out);
+        object.write_json(&mut out, &mut Times::new());
         out
+    }
+
+    #[test]
+    fn times_give_each_timestamps_own_text() {
+        let mut times = Times::new();
+        let base = Timestamp::parse("2025-06-01T00:00:00Z").unwrap();
+        // Repeats near and far apart, more distinct times than entries.
+        for i in [0, 1, 0, 2, 3, 4, 5, 0, 1, 7, 7, 6, 0, 9, 3, 3, 8, 0] {
+            let t = base.plus_millis(i * 86_400_123);
+            assert_eq!(times.text(t), t.text(), "{i}");
+        }
     }
 
     #[test]
     fn objects_write_compact_json() {
         let mut out = Vec::new();
-        let mut o = Object::new(&mut out);
+        let mut times = Times::new();
+        let mut o = Object::new(&mut out, &mut times);
         o.str(key!("a"), "x")
             .opt_str(key!("skipped"), None)
             .bool(key!("b"), true)
