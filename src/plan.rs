@@ -411,7 +411,7 @@ pub fn plan(config: &Config, payload: &str, facts: &PlanFacts) -> Result<Plan, E
     let mut items: Vec<PlanItem> = Vec::with_capacity(decoded.items.len());
     // Each item by value: once its objects are written nothing borrows it, so its observable's
     // value and an owned source id move into the plan instead of being copied.
-    for owned in decoded.items {
+    for mut owned in decoded.items {
         let item = &owned;
         // The item's deterministic id, once: its key and every destination's ids derive from it.
         let key = keys.next(crate::ids::item_uuid(item));
@@ -443,8 +443,10 @@ pub fn plan(config: &Config, payload: &str, facts: &PlanFacts) -> Result<Plan, E
         items.push(PlanItem {
             key,
             format: owned.format,
-            source_id: owned.source.id.map(Cow::into_owned),
-            observable: owned.observable.map(|o| ObservableRef { kind: o.kind, value: o.value }),
+            // Taken, not moved out: the rest of the item is dropped whole (one drop function,
+            // not its fields' drops inlined here).
+            source_id: owned.source.id.take().map(Cow::into_owned),
+            observable: owned.observable.take().map(|o| ObservableRef { kind: o.kind, value: o.value }),
             verdicts,
         });
     }
