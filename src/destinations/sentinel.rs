@@ -236,7 +236,7 @@ impl WriteJson for StixObject<'_, '_> {
     fn write_json(&self, out: &mut Vec<u8>, times: &mut Times) {
         let item = self.item;
         let mut o = Object::new(out, times);
-        o.lit(key!("type"), "indicator").lit(key!("spec_version"), "2.1");
+        o.members(concat!(key!("type"), "\"indicator\"", key!("spec_version"), "\"2.1\""));
         match self.own_id {
             Some(id) => o.str(key!("id"), id),
             None => o.str_between(key!("id"), "indicator--", self.uuid, ""),
@@ -260,10 +260,12 @@ impl WriteJson for StixObject<'_, '_> {
             },
             Pattern::Verbatim(text) => o.str(key!("pattern"), text),
         };
-        o.lit(key!("pattern_type"), "stix")
-            .lit(key!("pattern_version"), self.pattern_version)
-            .time(key!("valid_from"), self.valid_from)
-            .opt_time(key!("valid_until"), self.valid_until);
+        o.members(match self.pattern_version {
+            "2.0" => concat!(key!("pattern_type"), "\"stix\"", key!("pattern_version"), "\"2.0\""),
+            _ => concat!(key!("pattern_type"), "\"stix\"", key!("pattern_version"), "\"2.1\""),
+        })
+        .time(key!("valid_from"), self.valid_from)
+        .opt_time(key!("valid_until"), self.valid_until);
         if item.kill_chain_phases.iter().all(whole_phase) {
             o.objects(key!("kill_chain_phases"), &item.kill_chain_phases, write_phase);
         } else {
