@@ -52,6 +52,7 @@ impl Times {
 /// `"text"`, escaped as `serde_json` escapes strings: `"` and `\` with a backslash, `\b \f \n \r
 /// \t` by name, other control characters as `\u00xx`; everything else as is. Eight bytes at a time
 /// are checked for anything to escape (most text has nothing: then it is copied at once).
+#[cfg_attr(not(target_arch = "wasm32"), inline)]
 pub(crate) fn string(out: &mut Vec<u8>, text: &str) {
     out.reserve(text.len() + 2);
     out.push(b'"');
@@ -220,6 +221,7 @@ impl<'o> Object<'o> {
 
     /// A string of this crate's own (a type name, an action, a version: `'static`), which needs no
     /// escape: written without looking for any.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn lit(&mut self, key: &str, value: &'static str) -> &mut Self {
         let out = self.key(key);
         out.push(b'"');
