@@ -220,7 +220,11 @@ impl Plan {
     }
 
     fn json(&self, items: bool) -> Result<String, serde_json::Error> {
-        let mut out = Vec::with_capacity(if items { 400 * self.items.len() } else { 0 } + 1024);
+        // Room for the requests at once (their bodies, escaped: a quote every few bytes, are most of
+        // the text): a buffer grown by doubling is copied several times.
+        let bodies: usize = self.requests.iter().map(|r| r.body.as_ref().map_or(0, String::len)).sum();
+        let requests = bodies + bodies / 4 + 1024 * self.requests.len();
+        let mut out = Vec::with_capacity(if items { 400 * self.items.len() } else { 0 } + requests + 1024);
         if items {
             out.extend_from_slice(b"{\"items\":");
             self.write_items(&mut out);
