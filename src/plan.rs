@@ -40,6 +40,7 @@
 //! learns, so an update is sent again through `submitTiIndicators` (same `externalId`); whether Graph
 //! replaces or duplicates it is not documented (the API is deprecated and being removed).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -47,7 +48,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Destination, DestinationType, LegacyGeneration, SentinelApi, Settings};
 use crate::decode::{DecodeOptions, ItemError, decode};
-use crate::destinations::write::{Object, WriteJson, key};
+use crate::destinations::write::{Object, Times, WriteJson, key};
 use crate::destinations::{defender, graph, sentinel};
 use crate::error::{Code, Error};
 use crate::ids::Uuid;
@@ -207,18 +208,23 @@ impl Plan {
     }
 
     fn write_items(&self, out: &mut Vec<u8>) {
+        let mut times = Times::new();
         out.push(b'[');
         for (i, item) in self.items.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            item.write_json(out);
+            item.write_json(out, &mut times);
         }
         out.push(b']');
     }
 
     fn json(&self, items: bool) -> Result<String, serde_json::Error> {
-        let mut out = Vec::with_capacity(if items { 400 * self.items.len() } else { 0 } + 1024);
+        // Room for the requests at once (their bodies, escaped: a quote every few bytes, are most of
+        // the text): a buffer grown by doubling is copied several times.
+        let bodies: usize = self.requests.iter().map(|r| r.body.as_ref().map_or(0, String::len)).sum();
+        let requests = bodies + bodies / 4 + 1024 * self.requests.len();
+        let mut out = Vec::with_capacity(if items { 400 * self.items.len() } else { 0 } + requests + 1024);
         if items {
             out.extend_from_slice(b"{\"items\":");
             self.write_items(&mut out);
@@ -235,8 +241,8 @@ impl Plan {
 }
 
 impl WriteJson for PlanItem {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut object = Object::new(out);
+    fn write_json(&self, out: &mut Vec<u8>, times: &mut Times) {
+        let mut object = Object::new(out, times);
         object
             .str(key!("key"), &self.key)
             .lit(key!("format"), self.format.as_str())
@@ -404,18 +410,24 @@ pub fn plan(config: &Config, payload: &str, facts: &PlanFacts) -> Result<Plan, E
     let mut batchers: Vec<Batcher<'_>> = destinations.iter().map(|d| Batcher::new(d, decoded.items.len())).collect();
     let mut columns: Vec<std::vec::IntoIter<Decision>> = decisions.into_iter().map(Vec::into_iter).collect();
     let mut keys = ItemKeys::with_capacity(decoded.items.len());
+    // The text of the timestamps written last, shared by every destination's bodies.
+    let mut times = Times::new();
     let mut items: Vec<PlanItem> = Vec::with_capacity(decoded.items.len());
-    for item in &decoded.items {
+    // Each item by value: once its objects are written nothing borrows it, so its observable's
+    // value and an owned source id move into the plan instead of being copied.
+    for mut owned in decoded.items {
+        let item = &owned;
         // The item's deterministic id, once: its key and every destination's ids derive from it.
         let key = keys.next(crate::ids::item_uuid(item));
-        // The id's text, as every destination writes it: the key without its `#n`.
-        let id = key.split_once('#').map_or(key.as_str(), |(id, _)| id);
+        // The id's text, as every destination writes it: the key without its `#n` (the 36
+        // characters of a hyphenated UUID).
+        let id = key.get(..36).unwrap_or(&key);
         let mut verdicts = Vec::with_capacity(destinations.len());
         for ((batch, column), name) in batchers.iter_mut().zip(&mut columns).zip(&names) {
             let Some(decision) = column.next() else { continue };
             let outcome = match decision.verdict {
                 Verdict::Skip => Ok(()),
-                Verdict::Upsert | Verdict::Remove => batch.add(item, id, &decision, &key, now),
+                Verdict::Upsert | Verdict::Remove => batch.add(item, id, &decision, &key, now, &mut times),
             };
             verdicts.push(match outcome {
                 Ok(()) => VerdictEntry {
@@ -434,9 +446,11 @@ pub fn plan(config: &Config, payload: &str, facts: &PlanFacts) -> Result<Plan, E
         }
         items.push(PlanItem {
             key,
-            format: item.format,
-            source_id: item.source.id.as_deref().map(str::to_owned),
-            observable: item.observable.as_ref().map(|o| ObservableRef { kind: o.kind, value: o.value.clone() }),
+            format: owned.format,
+            // Taken, not moved out: the rest of the item is dropped whole (one drop function,
+            // not its fields' drops inlined here).
+            source_id: owned.source.id.take().map(Cow::into_owned),
+            observable: owned.observable.take().map(|o| ObservableRef { kind: o.kind, value: o.value }),
             verdicts,
         });
     }
@@ -486,7 +500,7 @@ impl Bodies {
     }
 
     /// Appends `object` to the open batch, opening one when it is full.
-    fn push(&mut self, object: &dyn WriteJson) {
+    fn push(&mut self, object: &dyn WriteJson, times: &mut Times) {
         if self.count.is_multiple_of(self.max) {
             // The previous body's size is the best guess of the next one's, with room for objects a
             // little larger and the closing `]}`: a body one byte short of its room is copied whole
@@ -499,7 +513,7 @@ impl Bodies {
             body.push(b',');
         }
         if let Some(body) = self.texts.last_mut() {
-            object.write_json(body);
+            object.write_json(body, times);
         }
         self.count += 1;
     }
@@ -599,13 +613,14 @@ impl<'c> Batcher<'c> {
         decision: &Decision,
         key: &str,
         now: Timestamp,
+        times: &mut Times,
     ) -> Result<(), String> {
         match self.destination.kind {
             DestinationType::Sentinel => {
                 let split = matches!(&self.destination.settings, Settings::Sentinel(s) if s.split_patterns);
                 if split || item.observable.is_none() || item.pattern.is_none() {
-                    let object = sentinel::map_with_id(item, id, decision, self.destination, now)?;
-                    self.upserts.push(&object);
+                    let object = sentinel::prepare(item, id, decision, now)?;
+                    self.upserts.push(&object, times);
                     self.stix_keys.push(Keys::One(key.to_owned()));
                 } else if let Some(keys) = self.whole.get(&item.path).and_then(|&at| self.stix_keys.get_mut(at)) {
                     // The source's whole pattern is already planned: this item travels in it.
@@ -614,8 +629,9 @@ impl<'c> Batcher<'c> {
                     // `split_patterns: false`: the original pattern, once per source object.
                     let mut whole = item.clone();
                     whole.observable = None;
-                    let object = sentinel::map(&whole, decision, self.destination, now)?;
-                    self.upserts.push(&object);
+                    let uuid = crate::ids::item_uuid(&whole).hyphenated();
+                    let object = sentinel::prepare(&whole, &uuid, decision, now)?;
+                    self.upserts.push(&object, times);
                     self.whole.insert(item.path.clone(), self.stix_keys.len());
                     self.stix_keys.push(Keys::One(key.to_owned()));
                 }
@@ -626,18 +642,18 @@ impl<'c> Batcher<'c> {
                         item.observable.as_ref().map(|o| o.value.clone()).ok_or("a removal needs an observable")?;
                     self.lookups.push((key.to_owned(), value));
                 } else {
-                    let object = defender::map_with_id(item, id, decision, self.destination)?;
-                    self.upserts.push(&object);
+                    let object = defender::map_with_id(item, Cow::Borrowed(id), decision, self.destination)?;
+                    self.upserts.push(&object, times);
                     self.upsert_keys.push(key.to_owned());
                 }
             }
             DestinationType::Graph => {
                 if decision.verdict == Verdict::Remove {
-                    self.removals.push(&graph::external_id_with(item, id));
+                    self.removals.push(&graph::external_id_with(item, id), times);
                     self.removal_keys.push(key.to_owned());
                 } else {
-                    let object = graph::map_with_id(item, id, decision, self.destination)?;
-                    self.upserts.push(&object);
+                    let object = graph::map_with_id(item, Cow::Borrowed(id), decision, self.destination)?;
+                    self.upserts.push(&object, times);
                     self.upsert_keys.push(key.to_owned());
                 }
             }

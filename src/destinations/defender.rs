@@ -79,7 +79,7 @@ use serde::Serialize;
 
 use crate::config::{DefenderSettings, Destination, IndicatorAction, Settings, Severity};
 use crate::destinations::trimmed;
-use crate::destinations::write::{Object, WriteJson, key};
+use crate::destinations::write::{Object, Times, WriteJson, key};
 use crate::interpret::defender::DefenderIndicatorSummary;
 use crate::model::{Format, HashAlgorithm, Indicator, Observable, ObservableType};
 use crate::policy::{Decision, Verdict};
@@ -128,13 +128,13 @@ pub struct DefenderIndicator<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recommended_actions: Option<&'a str>,
     /// The relay's deterministic correlation id ([`external_id`]).
-    pub external_id: String,
+    pub external_id: Cow<'a, str>,
 }
 
 impl WriteJson for DefenderIndicator<'_> {
     /// The same bytes as `serde_json::to_writer(out, self)`.
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Object::new(out);
+    fn write_json(&self, out: &mut Vec<u8>, times: &mut Times) {
+        let mut o = Object::new(out, times);
         o.str(key!("indicatorValue"), &self.indicator_value)
             .lit(key!("indicatorType"), self.indicator_type)
             .lit(key!("action"), self.action)
@@ -162,14 +162,14 @@ pub fn map<'a>(
     decision: &Decision,
     destination: &'a Destination,
 ) -> Result<DefenderIndicator<'a>, String> {
-    map_with_id(item, &crate::ids::item_uuid(item).hyphenated(), decision, destination)
+    map_with_id(item, Cow::Owned(crate::ids::item_uuid(item).hyphenated()), decision, destination)
 }
 
 /// [`map`] with the text of the item's [`crate::ids::item_uuid`] already written (the planner
 /// writes it once per item, as its key, for every destination).
 pub(crate) fn map_with_id<'a>(
     item: &'a Indicator<'a>,
-    id: &str,
+    id: Cow<'a, str>,
     decision: &Decision,
     destination: &'a Destination,
 ) -> Result<DefenderIndicator<'a>, String> {
@@ -207,7 +207,7 @@ pub(crate) fn map_with_id<'a>(
         rbac_group_names: (!settings.rbac_group_names.is_empty()).then_some(settings.rbac_group_names.as_slice()),
         educate_url,
         recommended_actions: settings.recommended_actions.as_deref().filter(|r| !r.trim().is_empty()),
-        external_id: id.to_owned(),
+        external_id: id,
     })
 }
 
@@ -481,8 +481,20 @@ fn checked_action(decision: &Decision, indicator_type: &str) -> Result<Indicator
 
 /// An IPv6 address with all 8 groups, lower-case hex without leading zeros, no `::`.
 fn full_ipv6(address: Ipv6Addr) -> String {
-    let groups: Vec<String> = address.segments().iter().map(|g| format!("{g:x}")).collect();
-    groups.join(":")
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(39);
+    for (i, group) in address.segments().into_iter().enumerate() {
+        if i > 0 {
+            text.push(':');
+        }
+        // Lower-case hex without leading zeros (`{:x}`): from the highest nibble that is set.
+        let first = (group | 1).ilog2() / 4;
+        for nibble in (0..=first).rev() {
+            let digit = HEX.get(usize::from((group >> (4 * nibble)) & 0xf)).copied().unwrap_or(b'0');
+            text.push(char::from(digit));
+        }
+    }
+    text
 }
 
 fn check_hex(value: &str, algorithm: Option<HashAlgorithm>) -> Result<(), String> {
@@ -497,7 +509,7 @@ fn check_hex(value: &str, algorithm: Option<HashAlgorithm>) -> Result<(), String
 fn title<'a>(item: &'a Indicator<'a>, kind: ObservableType, value: &str) -> Cow<'a, str> {
     let title = match item.name.as_deref().map(trimmed).filter(|n| !n.is_empty()) {
         Some(name) => Cow::Borrowed(name),
-        None => Cow::Owned(format!("{kind} {value}")),
+        None => Cow::Owned([kind.as_str(), " ", value].concat()),
     };
     clip(title, TITLE_MAX_CHARS)
 }
@@ -517,7 +529,7 @@ fn description<'a>(item: &'a Indicator<'a>, value: &str) -> Cow<'a, str> {
         return Cow::Borrowed(description);
     }
     let id = present(item.source.id.as_deref()).unwrap_or(value);
-    Cow::Owned(format!("{} indicator {id}", item.format))
+    Cow::Owned([item.format.as_str(), " indicator ", id].concat())
 }
 
 fn present(text: Option<&str>) -> Option<&str> {
@@ -541,6 +553,17 @@ fn clip(text: Cow<'_, str>, max: usize) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn full_ipv6_is_every_group_in_lower_hex() {
+        for text in
+            ["::", "::1", "2001:db8::7", "ffff:0:1:10:100:1000:abcd:f", "1:2:3:4:5:6:7:8", "fe80::a:b0:c00:d000"]
+        {
+            let address: Ipv6Addr = text.parse().unwrap();
+            let want: Vec<String> = address.segments().iter().map(|g| format!("{g:x}")).collect();
+            assert_eq!(full_ipv6(address), want.join(":"), "{text}");
+        }
+    }
     use crate::config::{self, Config, DefenderSeverity};
     use crate::ids::Uuid;
 

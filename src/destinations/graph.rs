@@ -67,7 +67,7 @@ use serde::Serialize;
 
 use crate::config::{Destination, IndicatorAction, Settings, Severity, TargetProduct};
 use crate::destinations::trimmed;
-use crate::destinations::write::{Object, WriteJson, key};
+use crate::destinations::write::{Object, Times, WriteJson, key};
 use crate::model::{Format, HashAlgorithm, Indicator, ObservableType, Tlp};
 use crate::policy::{Decision, Verdict};
 use crate::time::Timestamp;
@@ -119,10 +119,10 @@ pub struct TiIndicator<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<u8>,
     /// The key `deleteTiIndicatorsByExternalId` finds it by.
-    pub external_id: String,
+    pub external_id: Cow<'a, str>,
     /// The item's labels.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub tags: &'a [Cow<'a, str>],
     /// Kill-chain phases, in Graph's names.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kill_chain: Vec<&'static str>,
@@ -178,8 +178,8 @@ pub struct TiIndicator<'a> {
 
 impl WriteJson for TiIndicator<'_> {
     /// The same bytes as `serde_json::to_writer(out, self)`.
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Object::new(out);
+    fn write_json(&self, out: &mut Vec<u8>, times: &mut Times) {
+        let mut o = Object::new(out, times);
         o.lit(key!("action"), self.action)
             .lit(key!("targetProduct"), self.target_product)
             .lit(key!("threatType"), self.threat_type)
@@ -190,7 +190,7 @@ impl WriteJson for TiIndicator<'_> {
             .opt_uint(key!("confidence"), self.confidence.map(u64::from))
             .opt_uint(key!("severity"), self.severity.map(u64::from))
             .str(key!("externalId"), &self.external_id)
-            .strs(key!("tags"), &self.tags, true)
+            .strs(key!("tags"), self.tags, true)
             .strs(key!("killChain"), &self.kill_chain, true)
             .opt_str(key!("knownFalsePositives"), self.known_false_positives.as_deref())
             .opt_time(key!("lastReportedDateTime"), self.last_reported_date_time)
@@ -219,14 +219,14 @@ pub fn map<'a>(
     decision: &Decision,
     destination: &Destination,
 ) -> Result<TiIndicator<'a>, String> {
-    map_with_id(item, &crate::ids::item_uuid(item).hyphenated(), decision, destination)
+    map_with_id(item, Cow::Owned(crate::ids::item_uuid(item).hyphenated()), decision, destination)
 }
 
 /// [`map`] with the text of the item's [`crate::ids::item_uuid`] already written (the planner
 /// writes it once per item, as its key, for every destination).
 pub(crate) fn map_with_id<'a>(
     item: &'a Indicator<'a>,
-    id: &str,
+    id: Cow<'a, str>,
     decision: &Decision,
     destination: &Destination,
 ) -> Result<TiIndicator<'a>, String> {
@@ -259,8 +259,8 @@ pub(crate) fn map_with_id<'a>(
         expiration_date_time: expires,
         confidence: item.scoring.confidence.or(item.scoring.score).map(|c| c.min(100)),
         severity: severity(item, decision),
-        external_id: external_id_with(item, id),
-        tags: item.labels.iter().map(AsRef::as_ref).collect(),
+        external_id: xid(item).map_or(id, Cow::Borrowed),
+        tags: &item.labels,
         kill_chain: kill_chain(item),
         known_false_positives: item.scoring.false_positives.filter(|n| *n > 0).map(|n| n.to_string()),
         last_reported_date_time: item.lifecycle.last_seen.or(item.lifecycle.modified),
@@ -341,8 +341,8 @@ pub fn external_id(item: &Indicator<'_>) -> String {
 }
 
 /// [`external_id`] with the text of the item's [`crate::ids::item_uuid`] already written.
-pub(crate) fn external_id_with(item: &Indicator<'_>, id: &str) -> String {
-    xid(item).unwrap_or(id).to_owned()
+pub(crate) fn external_id_with<'a>(item: &'a Indicator<'_>, id: &'a str) -> &'a str {
+    xid(item).unwrap_or(id)
 }
 
 /// A ThreatConnect item's `xid`, when it has one.
@@ -429,8 +429,8 @@ fn description<'a>(item: &'a Indicator<'a>) -> Cow<'a, str> {
     }
     let id = item.source.id.as_deref().or_else(|| item.observable.as_ref().map(|o| o.value.as_str()));
     Cow::Owned(match id {
-        Some(id) => format!("{} indicator {id}", item.format),
-        None => format!("{} indicator", item.format),
+        Some(id) => [item.format.as_str(), " indicator ", id].concat(),
+        None => [item.format.as_str(), " indicator"].concat(),
     })
 }
 
@@ -440,22 +440,34 @@ fn description<'a>(item: &'a Indicator<'a>) -> Cow<'a, str> {
 fn truncate_description(text: Cow<'_, str>) -> Cow<'_, str> {
     // A text has at most as many UTF-16 code units as UTF-8 bytes: most are short enough to tell
     // without counting.
-    if text.len() <= DESCRIPTION_MAX || text.encode_utf16().count() <= DESCRIPTION_MAX {
+    if text.len() <= DESCRIPTION_MAX || utf16_len(&text) <= DESCRIPTION_MAX {
         return text;
     }
     let budget = DESCRIPTION_MAX - 1; // '…' is one code unit
-    let mut used = 0;
-    let mut end = 0;
-    for (at, c) in text.char_indices() {
-        used += c.len_utf16();
-        if used > budget {
-            break;
+    // ASCII is one code unit per byte (most descriptions): the cut is at `budget` bytes.
+    let end = if text.as_bytes().get(..budget).is_some_and(<[u8]>::is_ascii) {
+        budget
+    } else {
+        let mut used = 0;
+        let mut end = 0;
+        for (at, c) in text.char_indices() {
+            used += c.len_utf16();
+            if used > budget {
+                break;
+            }
+            end = at + c.len_utf8();
         }
-        end = at + c.len_utf8();
-    }
+        end
+    };
     let head = text.get(..end).unwrap_or("");
     let head = head.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '\u{200d}' | '\u{fe0e}' | '\u{fe0f}'));
-    Cow::Owned(format!("{head}…"))
+    Cow::Owned([head, "…"].concat())
+}
+
+/// The UTF-16 code units of `text` (`text.encode_utf16().count()`), from its bytes: one per
+/// character (every byte but a continuation byte) and a second for a four-byte one.
+fn utf16_len(text: &str) -> usize {
+    text.bytes().map(|b| usize::from(b & 0xc0 != 0x80) + usize::from(b >= 0xf0)).sum()
 }
 
 fn severity(item: &Indicator<'_>, decision: &Decision) -> Option<u8> {
@@ -514,6 +526,13 @@ mod tests {
     use crate::config::{self, Config};
     use crate::ids::Uuid;
     use crate::model::{KillChainPhase, Observable, Scoring};
+
+    #[test]
+    fn utf16_lengths_are_encode_utf16s() {
+        for text in ["", "a", "é", "€", "𝄞", "a€𝄞é\u{10ffff}\u{7f}\u{80}\u{7ff}\u{800}\u{ffff}\u{10000}"] {
+            assert_eq!(utf16_len(text), text.encode_utf16().count(), "{text:?}");
+        }
+    }
 
     fn destination(graph: &str) -> Config {
         let text = format!(
@@ -797,6 +816,29 @@ mod tests {
         let zwj = format!("{}👩\u{200d}💻", "a".repeat(96));
         let cut = truncate_description(Cow::Borrowed(&zwj));
         assert_eq!(cut, format!("{}👩…", "a".repeat(96)));
+    }
+
+    proptest::proptest! {
+        /// The ASCII shortcut and the byte count cut where counting characters cuts.
+        #[test]
+        fn truncation_cuts_where_counting_characters_does(text in "[a é€😀\u{200d}]{90,130}") {
+            let want = if text.encode_utf16().count() <= DESCRIPTION_MAX {
+                text.clone()
+            } else {
+                let mut used = 0;
+                let mut end = 0;
+                for (at, c) in text.char_indices() {
+                    used += c.len_utf16();
+                    if used > DESCRIPTION_MAX - 1 {
+                        break;
+                    }
+                    end = at + c.len_utf8();
+                }
+                let head = text[..end].trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '\u{200d}' | '\u{fe0e}' | '\u{fe0f}'));
+                format!("{head}…")
+            };
+            proptest::prop_assert_eq!(truncate_description(Cow::Borrowed(&text)), want);
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! `invalid_value`, so no request the API would reject is ever sent). Batching, request URLs,
 //! headers and rate-limit classes belong to the planner, not here. The planner writes the objects
 //! into its request bodies with `write` (hand-written JSON, the same bytes as `serde_json`, tested
-//! so) and computes each item's id once for every destination (`map_with_id`).
+//! so) and computes each item's id once for every destination (`map_with_id`; Sentinel's `prepare`).
 
 pub mod defender;
 pub mod graph;

@@ -87,8 +87,8 @@ use serde::Serialize;
 
 use crate::config::Destination;
 use crate::destinations::blank;
-use crate::destinations::write::{Object, WriteJson, key};
-use crate::model::{Attribute, Format, Indicator, KillChainPhase, Observable, ObservableType, Tlp};
+use crate::destinations::write::{Object, Times, WriteJson, key};
+use crate::model::{Attribute, Format, HashAlgorithm, Indicator, KillChainPhase, Observable, ObservableType, Tlp};
 use crate::pattern::{self, SpecVersion};
 use crate::policy::{Decision, Verdict};
 use crate::time::Timestamp;
@@ -173,38 +173,151 @@ pub struct StixReference<'a> {
     pub url: Option<&'a str>,
 }
 
-impl WriteJson for StixIndicator<'_> {
-    /// The same bytes as `serde_json::to_writer(out, self)`.
-    fn write_json(&self, out: &mut Vec<u8>) {
-        let mut o = Object::new(out);
-        o.lit(key!("type"), self.kind)
-            .lit(key!("spec_version"), self.spec_version)
-            .str(key!("id"), &self.id)
-            .time(key!("created"), self.created)
-            .time(key!("modified"), self.modified)
-            .opt_bool(key!("revoked"), self.revoked)
-            .opt_str(key!("name"), self.name.as_deref())
-            .opt_str(key!("description"), self.description.as_deref())
-            .strs(key!("indicator_types"), &self.indicator_types, true)
-            .str(key!("pattern"), &self.pattern)
-            .lit(key!("pattern_type"), self.pattern_type)
-            .lit(key!("pattern_version"), self.pattern_version)
-            .time(key!("valid_from"), self.valid_from)
-            .opt_time(key!("valid_until"), self.valid_until)
-            .objects(key!("kill_chain_phases"), &self.kill_chain_phases, |k, o| {
-                o.str(key!("kill_chain_name"), &k.kill_chain_name).str(key!("phase_name"), &k.phase_name);
-            })
-            .opt_uint(key!("confidence"), self.confidence.map(u64::from))
-            .strs(key!("labels"), &self.labels, true)
-            .objects(key!("external_references"), &self.external_references, |r, o| {
-                o.str(key!("source_name"), r.source_name)
-                    .opt_str(key!("description"), r.description)
-                    .opt_str(key!("external_id"), r.external_id)
-                    .opt_str(key!("url"), r.url);
-            })
-            .strs(key!("object_marking_refs"), self.object_marking_refs, true)
-            .close();
+/// A Sentinel object checked and ready to be written: what [`map`] returns, but reading the item's
+/// lists and texts as it is written instead of copying them (the planner writes one per item).
+pub(crate) struct StixObject<'a, 'i> {
+    item: &'a Indicator<'a>,
+    /// The source's own id, kept for a compound pattern (see [`object_id`]).
+    own_id: Option<&'a str>,
+    /// The text of the item's [`crate::ids::item_uuid`], for every other id.
+    uuid: &'i str,
+    created: Timestamp,
+    modified: Timestamp,
+    removal: bool,
+    name: Option<Cow<'a, str>>,
+    description: Option<Cow<'a, str>>,
+    pattern: Pattern<'a>,
+    pattern_version: &'static str,
+    valid_from: Timestamp,
+    valid_until: Option<Timestamp>,
+    tlp: Option<Tlp>,
+}
+
+/// The pattern of a Sentinel object: one written from the item's observable, or the source's own.
+enum Pattern<'a> {
+    Observable(&'a Observable),
+    Verbatim(&'a str),
+}
+
+impl<'a> StixObject<'a, '_> {
+    /// The object as [`StixIndicator`] (lists and texts copied out of the item).
+    fn indicator(&self) -> StixIndicator<'a> {
+        let item = self.item;
+        StixIndicator {
+            kind: "indicator",
+            spec_version: "2.1",
+            id: self.own_id.map_or_else(|| format!("indicator--{}", self.uuid), str::to_owned),
+            created: self.created,
+            modified: self.modified,
+            revoked: self.removal.then_some(true),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            indicator_types: non_empty(&item.indicator_types),
+            pattern: match self.pattern {
+                Pattern::Observable(observable) => Cow::Owned(pattern_for(observable)),
+                Pattern::Verbatim(text) => Cow::Borrowed(text),
+            },
+            pattern_type: "stix",
+            pattern_version: self.pattern_version,
+            valid_from: self.valid_from,
+            valid_until: self.valid_until,
+            kill_chain_phases: item.kill_chain_phases.iter().filter(|k| whole_phase(k)).collect(),
+            confidence: confidence(item),
+            labels: labels(item, self.tlp),
+            external_references: references(item),
+            object_marking_refs: self.tlp.map_or(&[], marking),
+        }
     }
+}
+
+impl WriteJson for StixObject<'_, '_> {
+    /// The same bytes as `serde_json::to_writer(out, &self.indicator())`. Lists are written from
+    /// the item as they are when nothing in them is left out or added (almost always).
+    fn write_json(&self, out: &mut Vec<u8>, times: &mut Times) {
+        let item = self.item;
+        let mut o = Object::new(out, times);
+        o.members(concat!(key!("type"), "\"indicator\"", key!("spec_version"), "\"2.1\""));
+        match self.own_id {
+            Some(id) => o.str(key!("id"), id),
+            None => o.str_between(key!("id"), "indicator--", self.uuid, ""),
+        };
+        o.time(key!("created"), self.created)
+            .time(key!("modified"), self.modified)
+            .opt_bool(key!("revoked"), self.removal.then_some(true))
+            .opt_str(key!("name"), self.name.as_deref())
+            .opt_str(key!("description"), self.description.as_deref());
+        if item.indicator_types.iter().any(|t| blank(t)) {
+            o.strs(key!("indicator_types"), &non_empty(&item.indicator_types), true);
+        } else {
+            o.strs(key!("indicator_types"), &item.indicator_types, true);
+        }
+        match self.pattern {
+            Pattern::Observable(observable) => match pattern_prefix(observable) {
+                Some(prefix) if unescaped(&observable.value) => {
+                    o.str_between(key!("pattern"), prefix, &observable.value, "']")
+                }
+                _ => o.str(key!("pattern"), &pattern_for(observable)),
+            },
+            Pattern::Verbatim(text) => o.str(key!("pattern"), text),
+        };
+        o.members(match self.pattern_version {
+            "2.0" => concat!(key!("pattern_type"), "\"stix\"", key!("pattern_version"), "\"2.0\""),
+            _ => concat!(key!("pattern_type"), "\"stix\"", key!("pattern_version"), "\"2.1\""),
+        })
+        .time(key!("valid_from"), self.valid_from)
+        .opt_time(key!("valid_until"), self.valid_until);
+        if item.kill_chain_phases.iter().all(whole_phase) {
+            o.objects(key!("kill_chain_phases"), &item.kill_chain_phases, write_phase);
+        } else {
+            let phases: Vec<&KillChainPhase<'_>> = item.kill_chain_phases.iter().filter(|k| whole_phase(k)).collect();
+            o.objects(key!("kill_chain_phases"), &phases, |k, o| write_phase(k, o));
+        }
+        o.opt_uint(key!("confidence"), confidence(item).map(u64::from));
+        let amber_strict = self.tlp == Some(Tlp::AmberStrict);
+        if amber_strict || item.labels.iter().any(|l| blank(l)) {
+            o.strs(key!("labels"), &labels(item, self.tlp), true);
+        } else {
+            o.strs(key!("labels"), &item.labels, true);
+        }
+        if item.source.web_link.is_some() || item.external_references.iter().any(|r| blank(&r.source_name)) {
+            o.objects(key!("external_references"), &references(item), |r, o| {
+                write_reference(o, r.source_name, r.description, r.external_id, r.url);
+            });
+        } else {
+            o.objects(key!("external_references"), &item.external_references, |r, o| {
+                let (description, external_id) = (r.description.as_deref(), r.external_id.as_deref());
+                write_reference(o, &r.source_name, description, external_id, r.url.as_deref());
+            });
+        }
+        o.strs(key!("object_marking_refs"), self.tlp.map_or(&[], marking), true).close();
+    }
+}
+
+/// Whether a kill-chain phase names both its chain and its phase (STIX requires both).
+fn whole_phase(phase: &KillChainPhase<'_>) -> bool {
+    !blank(&phase.kill_chain_name) && !blank(&phase.phase_name)
+}
+
+fn write_phase(phase: &KillChainPhase<'_>, o: &mut Object<'_>) {
+    o.str(key!("kill_chain_name"), &phase.kill_chain_name).str(key!("phase_name"), &phase.phase_name);
+}
+
+fn write_reference(
+    o: &mut Object<'_>,
+    source_name: &str,
+    description: Option<&str>,
+    external_id: Option<&str>,
+    url: Option<&str>,
+) {
+    o.str(key!("source_name"), source_name)
+        .opt_str(key!("description"), description)
+        .opt_str(key!("external_id"), external_id)
+        .opt_str(key!("url"), url);
+}
+
+/// The item's confidence, else its score, at most 100.
+fn confidence(item: &Indicator<'_>) -> Option<u8> {
+    item.scoring.confidence.or(item.scoring.score).map(|c| c.min(100))
 }
 
 /// Maps `item` with its upsert or remove `decision` into the STIX indicator Sentinel takes, or says
@@ -218,19 +331,19 @@ pub fn map<'a>(
     destination: &Destination,
     now: Timestamp,
 ) -> Result<StixIndicator<'a>, String> {
-    map_with_id(item, &crate::ids::item_uuid(item).hyphenated(), decision, destination, now)
+    let _ = destination;
+    let uuid = crate::ids::item_uuid(item).hyphenated();
+    prepare(item, &uuid, decision, now).map(|object| object.indicator())
 }
 
 /// [`map`] with the text of the item's [`crate::ids::item_uuid`] already written (the planner
-/// writes it once per item, as its key, for every destination).
-pub(crate) fn map_with_id<'a>(
+/// writes it once per item, as its key, for every destination), as an object to write.
+pub(crate) fn prepare<'a, 'i>(
     item: &'a Indicator<'a>,
-    id: &str,
+    uuid: &'i str,
     decision: &Decision,
-    destination: &Destination,
     now: Timestamp,
-) -> Result<StixIndicator<'a>, String> {
-    let _ = destination;
+) -> Result<StixObject<'a, 'i>, String> {
     let removal = match decision.verdict {
         Verdict::Upsert => false,
         Verdict::Remove => true,
@@ -256,30 +369,20 @@ pub(crate) fn map_with_id<'a>(
             ));
         }
     };
-    Ok(StixIndicator {
-        kind: "indicator",
-        spec_version: "2.1",
-        id: object_id_with(item, id),
+    Ok(StixObject {
+        item,
+        own_id: own_id(item),
+        uuid,
         created,
         modified,
-        revoked: removal.then_some(true),
+        removal,
         name: name(item),
         description: description(item)?,
-        indicator_types: non_empty(&item.indicator_types),
         pattern,
-        pattern_type: "stix",
         pattern_version,
         valid_from,
         valid_until,
-        kill_chain_phases: item
-            .kill_chain_phases
-            .iter()
-            .filter(|k| !blank(&k.kill_chain_name) && !blank(&k.phase_name))
-            .collect(),
-        confidence: item.scoring.confidence.or(item.scoring.score).map(|c| c.min(100)),
-        labels: labels(item, decision.tlp),
-        external_references: references(item),
-        object_marking_refs: decision.tlp.map_or(&[], marking),
+        tlp: decision.tlp,
     })
 }
 
@@ -291,22 +394,14 @@ pub(crate) fn map_with_id<'a>(
 /// - non-atomic item: the source's own id when it is `indicator--<uuid>`, else v5 of
 ///   `<format>|<source id>|pattern`, or of `<format>||pattern|<pattern>` when there is no source id.
 pub fn object_id(item: &Indicator<'_>) -> String {
-    object_id_with(item, &crate::ids::item_uuid(item).hyphenated())
+    own_id(item).map_or_else(|| format!("indicator--{}", crate::ids::item_uuid(item)), str::to_owned)
 }
 
-/// [`object_id`] with the text of the item's [`crate::ids::item_uuid`] already written.
-fn object_id_with(item: &Indicator<'_>, id: &str) -> String {
-    // A compound pattern keeps the source's own indicator id when it has one.
-    if item.observable.is_none()
-        && let Some(source_id) = item.source.id.as_deref()
-        && source_id.strip_prefix("indicator--").is_some_and(is_uuid)
-    {
-        return source_id.to_owned();
-    }
-    let mut text = String::with_capacity(11 + id.len());
-    text.push_str("indicator--");
-    text.push_str(id);
-    text
+/// The source's own id, when the object keeps it as its id: a compound pattern whose source id is
+/// `indicator--<uuid>`.
+fn own_id<'a>(item: &'a Indicator<'_>) -> Option<&'a str> {
+    let source_id = item.source.id.as_deref()?;
+    (item.observable.is_none() && source_id.strip_prefix("indicator--").is_some_and(is_uuid)).then_some(source_id)
 }
 
 /// The canonical STIX pattern matching exactly `observable` (without its port and protocol, which
@@ -319,19 +414,22 @@ fn object_id_with(item: &Indicator<'_>, id: &str) -> String {
 /// string, which parses but does not extract.
 pub fn pattern_for(observable: &Observable) -> String {
     let mut out = String::with_capacity(observable.value.len() + 40);
-    out.push('[');
     let value = observable.value.as_str();
+    if let Some(prefix) = pattern_prefix(observable) {
+        out.push_str(prefix);
+        quoted_body(&mut out, value);
+        out.push_str("']");
+        return out;
+    }
+    out.push('[');
     match observable.kind {
-        ObservableType::Ipv4 | ObservableType::Ipv6 | ObservableType::Cidr => {
-            // A network goes on the address type of its family.
-            let v6 = observable.kind == ObservableType::Ipv6
-                || (observable.kind == ObservableType::Cidr && value.contains(':'));
-            comparison(&mut out, if v6 { "ipv6-addr:value" } else { "ipv4-addr:value" }, value);
-        }
-        ObservableType::Domain => comparison(&mut out, "domain-name:value", value),
-        ObservableType::Url => comparison(&mut out, "url:value", value),
-        ObservableType::Email => comparison(&mut out, "email-addr:value", value),
-        ObservableType::EmailSubject => comparison(&mut out, "email-message:subject", value),
+        ObservableType::Ipv4
+        | ObservableType::Ipv6
+        | ObservableType::Cidr
+        | ObservableType::Domain
+        | ObservableType::Url
+        | ObservableType::Email
+        | ObservableType::EmailSubject => {}
         ObservableType::Asn => match value.parse::<u32>() {
             Ok(number) => {
                 let _ = write!(out, "autonomous-system:number = {number}");
@@ -367,6 +465,38 @@ pub fn pattern_for(observable: &Observable) -> String {
     out
 }
 
+/// What [`pattern_for`] writes before the quoted value of the observables whose pattern is one
+/// comparison of it with a string (all but ASNs, registry keys and hashes of rarer algorithms).
+fn pattern_prefix(observable: &Observable) -> Option<&'static str> {
+    Some(match observable.kind {
+        // A network goes on the address type of its family.
+        ObservableType::Ipv6 => "[ipv6-addr:value = '",
+        ObservableType::Cidr if observable.value.contains(':') => "[ipv6-addr:value = '",
+        ObservableType::Ipv4 | ObservableType::Cidr => "[ipv4-addr:value = '",
+        ObservableType::Domain => "[domain-name:value = '",
+        ObservableType::Url => "[url:value = '",
+        ObservableType::Email => "[email-addr:value = '",
+        ObservableType::EmailSubject => "[email-message:subject = '",
+        // SHA-256 and friends must be quoted; MD5 is a bare identifier.
+        ObservableType::File => match observable.algorithm {
+            None | Some(HashAlgorithm::Sha256) => "[file:hashes.'SHA-256' = '",
+            Some(HashAlgorithm::Sha1) => "[file:hashes.'SHA-1' = '",
+            Some(HashAlgorithm::Md5) => "[file:hashes.MD5 = '",
+            Some(HashAlgorithm::Sha512) => "[file:hashes.'SHA-512' = '",
+            Some(_) => return None,
+        },
+        ObservableType::Certificate if observable.algorithm == Some(HashAlgorithm::Sha1) => {
+            "[x509-certificate:hashes.'SHA-1' = '"
+        }
+        ObservableType::Asn | ObservableType::RegistryKey | ObservableType::Certificate => return None,
+    })
+}
+
+/// Whether `text` needs no escape in a pattern's string literal.
+fn unescaped(text: &str) -> bool {
+    !text.bytes().any(|b| b == b'\'' || b == b'\\')
+}
+
 /// `path = 'value'`.
 fn comparison(out: &mut String, path: &str, value: &str) {
     out.push_str(path);
@@ -377,10 +507,15 @@ fn comparison(out: &mut String, path: &str, value: &str) {
 /// `'text'` with `'` and `\` escaped, as the patterning grammar's string literal.
 fn quoted(out: &mut String, text: &str) {
     out.push('\'');
-    if !text.bytes().any(|b| b == b'\'' || b == b'\\') {
+    quoted_body(out, text);
+    out.push('\'');
+}
+
+/// [`quoted`] without its quotes.
+fn quoted_body(out: &mut String, text: &str) {
+    if unescaped(text) {
         // Most values have nothing to escape.
         out.push_str(text);
-        out.push('\'');
         return;
     }
     for c in text.chars() {
@@ -389,24 +524,23 @@ fn quoted(out: &mut String, text: &str) {
         }
         out.push(c);
     }
-    out.push('\'');
 }
 
 /// The pattern and its `pattern_version`.
-fn pattern_of<'a>(item: &'a Indicator<'a>) -> Result<(Cow<'a, str>, &'static str), String> {
+fn pattern_of<'a>(item: &'a Indicator<'a>) -> Result<(Pattern<'a>, &'static str), String> {
     if let Some(observable) = &item.observable {
-        return Ok((Cow::Owned(pattern_for(observable)), "2.1"));
+        return Ok((Pattern::Observable(observable), "2.1"));
     }
     let Some(text) = item.pattern.as_deref() else {
         return Err("the item has neither an atomic observable nor a STIX pattern to send".to_owned());
     };
     match pattern::parse(text) {
-        Ok(_) => Ok((Cow::Borrowed(text), "2.1")),
+        Ok(_) => Ok((Pattern::Verbatim(text), "2.1")),
         Err(e) => {
             // STIX 2.0 objects often carry no `spec_version`: only a declared 2.1 rules 2.0 out.
             let v2_0 = item.spec_version.as_deref().and_then(SpecVersion::from_name) != Some(SpecVersion::V2_1);
             if v2_0 && pattern::parse_version(text, SpecVersion::V2_0).is_ok() {
-                Ok((Cow::Borrowed(text), "2.0"))
+                Ok((Pattern::Verbatim(text), "2.0"))
             } else {
                 Err(format!("the pattern does not parse, so Sentinel would reject it: {e}"))
             }
@@ -614,6 +748,9 @@ mod tests {
 
     fn round_trip(observable: &Observable) {
         let text = pattern_for(observable);
+        if let Some(prefix) = pattern_prefix(observable).filter(|_| unescaped(&observable.value)) {
+            assert_eq!(format!("{prefix}{}']", observable.value), text, "as the planner writes it");
+        }
         let parsed = parse(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
         assert_eq!(parsed.to_string(), text, "not the canonical form");
         let Extraction::Atomic(found) = extract(&parsed) else { panic!("{text} is not atomic") };

@@ -8,29 +8,67 @@ use crate::time::Timestamp;
 
 /// An object the planner writes into a request body.
 pub(crate) trait WriteJson {
-    /// Appends the object's JSON text to `out`.
-    fn write_json(&self, out: &mut Vec<u8>);
+    /// Appends the object's JSON text to `out` (`times` keeps the text of its timestamps).
+    fn write_json(&self, out: &mut Vec<u8>, times: &mut Times);
 }
 
-impl WriteJson for String {
-    fn write_json(&self, out: &mut Vec<u8>) {
+impl WriteJson for &str {
+    fn write_json(&self, out: &mut Vec<u8>, _: &mut Times) {
         string(out, self);
+    }
+}
+
+/// The text of the timestamps written last ([`Timestamp::text`]): a plan writes each item's
+/// expiry at every destination, the same one for items of a type, and Sentinel's `modified` again
+/// as Graph's `lastReportedDateTime`. A few entries, replaced in turn.
+pub(crate) struct Times {
+    entries: [Option<(Timestamp, [u8; 24])>; TIMES],
+    next: usize,
+}
+
+/// The timestamps [`Times`] keeps.
+const TIMES: usize = 4;
+
+impl Times {
+    pub(crate) fn new() -> Self {
+        Self { entries: [None; TIMES], next: 0 }
+    }
+
+    /// The text of `value`.
+    fn text(&mut self, value: Timestamp) -> [u8; 24] {
+        if let Some((_, text)) = self.entries.iter().flatten().find(|(at, _)| *at == value) {
+            return *text;
+        }
+        let text = value.text();
+        let at = self.next % TIMES;
+        if let Some(entry) = self.entries.get_mut(at) {
+            *entry = Some((value, text));
+        }
+        self.next = at + 1;
+        text
     }
 }
 
 /// `"text"`, escaped as `serde_json` escapes strings: `"` and `\` with a backslash, `\b \f \n \r
 /// \t` by name, other control characters as `\u00xx`; everything else as is. Eight bytes at a time
 /// are checked for anything to escape (most text has nothing: then it is copied at once).
+#[cfg_attr(not(target_arch = "wasm32"), inline)]
 pub(crate) fn string(out: &mut Vec<u8>, text: &str) {
-    let bytes = text.as_bytes();
-    out.reserve(bytes.len() + 2);
+    out.reserve(text.len() + 2);
     out.push(b'"');
+    unquoted(out, text);
+    out.push(b'"');
+}
+
+/// [`string`] without its quotes.
+#[inline]
+fn unquoted(out: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
     if plain(bytes) {
         out.extend_from_slice(bytes);
     } else {
         escaped(out, bytes);
     }
-    out.push(b'"');
 }
 
 /// Whether no byte of `bytes` needs an escape (most text): eight bytes at a time, the last eight
@@ -122,20 +160,27 @@ pub(crate) use key;
 /// One JSON object being written: `{`, then `"key":value` pairs separated by commas, then `}`.
 pub(crate) struct Object<'o> {
     out: &'o mut Vec<u8>,
+    times: &'o mut Times,
     first: bool,
 }
 
 impl<'o> Object<'o> {
     /// Opens an object.
-    pub(crate) fn new(out: &'o mut Vec<u8>) -> Self {
+    pub(crate) fn new(out: &'o mut Vec<u8>, times: &'o mut Times) -> Self {
         out.push(b'{');
-        Self { out, first: true }
+        Self { out, times, first: true }
+    }
+
+    /// Opens an object as the value of the member being written.
+    fn nested(&mut self) -> Object<'_> {
+        Object::new(self.out, self.times)
     }
 
     /// Writes `key` (`,"name":` from [`key!`], without its comma for the first member) and
-    /// returns the buffer for the value. Not inlined: it is written for every member of every
-    /// object, and inlined everywhere it grows the wasm by ~2 KB gzipped.
-    #[inline(never)]
+    /// returns the buffer for the value. Not inlined in wasm: it is written for every member of
+    /// every object, and inlined everywhere it grows the wasm by ~2 KB gzipped.
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn key(&mut self, key: &str) -> &mut Vec<u8> {
         let skip = usize::from(self.first);
         self.first = false;
@@ -143,13 +188,40 @@ impl<'o> Object<'o> {
         self.out
     }
 
+    #[inline]
     pub(crate) fn str(&mut self, key: &str, value: &str) -> &mut Self {
         string(self.key(key), value);
         self
     }
 
+    /// The string `<before><value><after>`, where `before` and `after` are this crate's own text,
+    /// which needs no escape: only `value` is escaped, and no text is joined first.
+    pub(crate) fn str_between(
+        &mut self,
+        key: &str,
+        before: &'static str,
+        value: &str,
+        after: &'static str,
+    ) -> &mut Self {
+        let out = self.key(key);
+        out.push(b'"');
+        out.extend_from_slice(before.as_bytes());
+        unquoted(out, value);
+        out.extend_from_slice(after.as_bytes());
+        out.push(b'"');
+        self
+    }
+
+    /// Members written as they are: `text` is `,"name":value…` of this crate's own, with nothing to
+    /// escape (several constant members at once, one copy).
+    pub(crate) fn members(&mut self, text: &'static str) -> &mut Self {
+        self.key(text);
+        self
+    }
+
     /// A string of this crate's own (a type name, an action, a version: `'static`), which needs no
     /// escape: written without looking for any.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn lit(&mut self, key: &str, value: &'static str) -> &mut Self {
         let out = self.key(key);
         out.push(b'"');
@@ -190,14 +262,14 @@ impl<'o> Object<'o> {
         value: Option<&T>,
         each: impl Fn(&T, &mut Object<'_>),
     ) -> &mut Self {
-        let out = self.key(key);
+        self.key(key);
         match value {
             Some(value) => {
-                let mut object = Object::new(out);
+                let mut object = self.nested();
                 each(value, &mut object);
                 object.close();
             }
-            None => out.extend_from_slice(b"null"),
+            None => self.out.extend_from_slice(b"null"),
         }
         self
     }
@@ -228,9 +300,10 @@ impl<'o> Object<'o> {
     }
 
     pub(crate) fn time(&mut self, key: &str, value: Timestamp) -> &mut Self {
+        let text = self.times.text(value);
         let out = self.key(key);
         out.push(b'"');
-        out.extend_from_slice(&value.text());
+        out.extend_from_slice(&text);
         out.push(b'"');
         self
     }
@@ -269,17 +342,16 @@ impl<'o> Object<'o> {
 
     /// An array of objects, each written by `each` (`[]` when empty).
     pub(crate) fn array<T>(&mut self, key: &str, values: &[T], each: impl Fn(&T, &mut Object<'_>)) -> &mut Self {
-        let out = self.key(key);
-        out.push(b'[');
+        self.key(key).push(b'[');
         for (i, value) in values.iter().enumerate() {
             if i > 0 {
-                out.push(b',');
+                self.out.push(b',');
             }
-            let mut object = Object::new(out);
+            let mut object = self.nested();
             each(value, &mut object);
             object.close();
         }
-        out.push(b']');
+        self.out.push(b']');
         self
     }
 
@@ -385,10 +457,17 @@ mod tests {
                         continue;
                     }
                     let (ours, theirs) = match destination.name.as_str() {
-                        "s" => match sentinel::map(item, &decision, destination, now) {
-                            Ok(o) => (written(&o), serde_json::to_vec(&o).unwrap()),
-                            Err(_) => continue,
-                        },
+                        "s" => {
+                            let uuid = crate::ids::item_uuid(item).hyphenated();
+                            match sentinel::prepare(item, &uuid, &decision, now) {
+                                Ok(o) => (
+                                    written(&o),
+                                    serde_json::to_vec(&sentinel::map(item, &decision, destination, now).unwrap())
+                                        .unwrap(),
+                                ),
+                                Err(_) => continue,
+                            }
+                        }
                         "d" => {
                             decision.verdict = Verdict::Upsert;
                             match defender::map(item, &decision, destination) {
@@ -411,14 +490,26 @@ mod tests {
 
     fn written(object: &impl WriteJson) -> Vec<u8> {
         let mut out = Vec::new();
-        object.write_json(&mut out);
+        object.write_json(&mut out, &mut Times::new());
         out
+    }
+
+    #[test]
+    fn times_give_each_timestamps_own_text() {
+        let mut times = Times::new();
+        let base = Timestamp::parse("2025-06-01T00:00:00Z").unwrap();
+        // Repeats near and far apart, more distinct times than entries.
+        for i in [0, 1, 0, 2, 3, 4, 5, 0, 1, 7, 7, 6, 0, 9, 3, 3, 8, 0] {
+            let t = base.plus_millis(i * 86_400_123);
+            assert_eq!(times.text(t), t.text(), "{i}");
+        }
     }
 
     #[test]
     fn objects_write_compact_json() {
         let mut out = Vec::new();
-        let mut o = Object::new(&mut out);
+        let mut times = Times::new();
+        let mut o = Object::new(&mut out, &mut times);
         o.str(key!("a"), "x")
             .opt_str(key!("skipped"), None)
             .bool(key!("b"), true)
