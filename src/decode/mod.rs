@@ -198,7 +198,7 @@ impl<'a> Output<'a> {
     pub(crate) fn push_split(
         &mut self,
         base: Indicator<'a>,
-        observables: impl IntoIterator<Item = Result<Observable, Error>>,
+        observables: Vec<Result<Observable, Error>>,
         index: usize,
     ) {
         let slot = self.items.len();
@@ -209,12 +209,7 @@ impl<'a> Output<'a> {
     /// [`Output::push_split`] for the item started at `slot`, which is the template: one item per
     /// good observable (in order, the template itself taking the last), one error per bad one;
     /// none at all (the template dropped) when no observable is good.
-    pub(crate) fn finish_split(
-        &mut self,
-        slot: usize,
-        observables: impl IntoIterator<Item = Result<Observable, Error>>,
-        index: usize,
-    ) {
+    pub(crate) fn finish_split(&mut self, slot: usize, observables: Vec<Result<Observable, Error>>, index: usize) {
         let envelope = self.envelope;
         if let Some(template) = self.items.get_mut(slot) {
             finalize_with(envelope, template);
@@ -276,6 +271,18 @@ pub(crate) fn sort_strongest_first<T>(list: &mut [T], key: impl Fn(&T) -> usize)
         while j > 0 && list.get(j - 1).map(&key) < list.get(j).map(&key) {
             list.swap(j - 1, j);
             j -= 1;
+        }
+    }
+}
+
+/// Puts `path()` on the errors among `observables` that have no path of their own (in place: the
+/// split takes a `Vec`, one instantiation of it in wasm).
+pub(crate) fn errors_at(observables: &mut [Result<Observable, Error>], path: impl Fn() -> String) {
+    for result in observables {
+        if let Err(e) = result
+            && e.path().is_none()
+        {
+            *e = e.clone().at_path(path());
         }
     }
 }

@@ -15,7 +15,7 @@
 use std::cell::OnceCell;
 
 use crate::decode::tlp::Markings;
-use crate::decode::{Output, each_item, one_item, shape_error};
+use crate::decode::{Output, each_item, errors_at, one_item, shape_error};
 use crate::error::{Code, Error, quote};
 use crate::json::{Obj, Path, Value, expected, join_index, join_key};
 use crate::model::{
@@ -210,12 +210,9 @@ fn indicator<'a>(ctx: &Context<'_>, obj: &Obj<'_, 'a>, index: usize, out: &mut O
             base.not_atomic = Some(reason);
             out.finish_one(slot);
         }
-        Ok(Extraction::Atomic(observables)) => {
-            out.finish_split(
-                slot,
-                observables.into_iter().map(|r| r.map_err(|e| e.or_path(|| obj.key_path("pattern")))),
-                index,
-            );
+        Ok(Extraction::Atomic(mut observables)) => {
+            errors_at(&mut observables, || obj.key_path("pattern"));
+            out.finish_split(slot, observables, index);
         }
         Err(e) => {
             out.abandon(slot);
