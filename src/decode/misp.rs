@@ -225,7 +225,9 @@ fn attribute<'a>(
     let attribute_tags = tags(&a)?;
     apply_tags(&mut item, &attribute_tags, &ctx.tags);
 
-    out.push_split(item, observables.into_iter().map(|r| r.map_err(|e| e.or_path(|| a.key_path("value")))), index);
+    let mut observables = observables;
+    crate::decode::errors_at(&mut observables, || a.key_path("value"));
+    out.push_split(item, observables, index);
     Ok(())
 }
 

@@ -167,39 +167,84 @@ impl<'a> Output<'a> {
     }
 
     pub(crate) fn push(&mut self, mut item: Indicator<'a>) {
-        if let Some(action) = self.envelope {
-            item.action = action;
-            item.event =
-                Some(if action == Action::Remove { Event::Delete } else { item.event.unwrap_or(Event::Update) });
-        }
-        dedup_in_place(&mut item.labels);
+        finalize_with(self.envelope, &mut item);
         self.items.push(item);
+    }
+
+    /// Starts an item where it will stay, at the end of the output, for a decoder to fill in place
+    /// (an item is some 600 bytes: moving it from function to function costs a copy each time).
+    /// Returns its slot, for [`Output::finish_one`], [`Output::finish_split`] or
+    /// [`Output::abandon`], and the item (always `Some`: it was just pushed).
+    pub(crate) fn begin(&mut self, item: Indicator<'a>) -> (usize, Option<&mut Indicator<'a>>) {
+        let slot = self.items.len();
+        self.items.push(item);
+        (slot, self.items.last_mut())
+    }
+
+    /// Drops the item started at `slot` (and anything after it).
+    pub(crate) fn abandon(&mut self, slot: usize) {
+        self.items.truncate(slot);
+    }
+
+    /// Finishes the item started at `slot` as it is.
+    pub(crate) fn finish_one(&mut self, slot: usize) {
+        let envelope = self.envelope;
+        if let Some(item) = self.items.get_mut(slot) {
+            finalize_with(envelope, item);
+        }
     }
 
     /// One item per good observable (`base` cloned for all but the last), one error per bad one.
     pub(crate) fn push_split(
         &mut self,
         base: Indicator<'a>,
-        observables: impl IntoIterator<Item = Result<Observable, Error>>,
+        observables: Vec<Result<Observable, Error>>,
         index: usize,
     ) {
+        let slot = self.items.len();
+        self.items.push(base);
+        self.finish_split(slot, observables, index);
+    }
+
+    /// [`Output::push_split`] for the item started at `slot`, which is the template: one item per
+    /// good observable (in order, the template itself taking the last), one error per bad one;
+    /// none at all (the template dropped) when no observable is good.
+    pub(crate) fn finish_split(&mut self, slot: usize, observables: Vec<Result<Observable, Error>>, index: usize) {
+        let envelope = self.envelope;
+        if let Some(template) = self.items.get_mut(slot) {
+            finalize_with(envelope, template);
+        }
         let mut pending = None;
         for result in observables {
             match result {
                 Ok(observable) => {
-                    if let Some(previous) = pending.replace(observable) {
-                        let mut item = base.clone();
+                    if let Some(previous) = pending.replace(observable)
+                        && let Some(template) = self.items.get(slot)
+                    {
+                        let mut item = template.clone();
                         item.observable = Some(previous);
-                        self.push(item);
+                        self.items.push(item);
                     }
                 }
-                Err(e) => self.error(index, &base.path, &e),
+                Err(e) => {
+                    let path = self.items.get(slot).map_or("", |item| item.path.as_str());
+                    self.errors.push(ItemError::new(index, path, &e));
+                }
             }
         }
-        if let Some(last) = pending {
-            let mut item = base;
-            item.observable = Some(last);
-            self.push(item);
+        match pending {
+            None => self.items.truncate(slot),
+            Some(last) => {
+                if let Some(template) = self.items.get_mut(slot) {
+                    template.observable = Some(last);
+                }
+                // The template took the last observable: move it after the clones.
+                if let Some(split) = self.items.get_mut(slot..)
+                    && split.len() > 1
+                {
+                    split.rotate_left(1);
+                }
+            }
         }
     }
 
@@ -217,7 +262,6 @@ impl<'a> Output<'a> {
     }
 }
 
-/// Removes repeated labels, keeping the first of each, in order, without allocating.
 /// Sorts a short list by `key`, highest first, keeping the order of equal keys (the hashes of one
 /// object: a handful at most). An insertion sort: the standard stable sort would instantiate its
 /// whole machinery per element type, kilobytes of wasm for lists of three.
@@ -231,6 +275,28 @@ pub(crate) fn sort_strongest_first<T>(list: &mut [T], key: impl Fn(&T) -> usize)
     }
 }
 
+/// Puts `path()` on the errors among `observables` that have no path of their own (in place: the
+/// split takes a `Vec`, one instantiation of it in wasm).
+pub(crate) fn errors_at(observables: &mut [Result<Observable, Error>], path: impl Fn() -> String) {
+    for result in observables {
+        if let Err(e) = result
+            && e.path().is_none()
+        {
+            *e = e.clone().at_path(path());
+        }
+    }
+}
+
+/// What every item gets on its way out: the envelope's action, deduplicated labels.
+fn finalize_with(envelope: Option<Action>, item: &mut Indicator<'_>) {
+    if let Some(action) = envelope {
+        item.action = action;
+        item.event = Some(if action == Action::Remove { Event::Delete } else { item.event.unwrap_or(Event::Update) });
+    }
+    dedup_in_place(&mut item.labels);
+}
+
+/// Removes repeated labels, keeping the first of each, in order, without allocating.
 fn dedup_in_place(labels: &mut Vec<Cow<'_, str>>) {
     let mut kept = 0;
     for i in 0..labels.len() {

@@ -15,7 +15,7 @@
 use std::cell::OnceCell;
 
 use crate::decode::tlp::Markings;
-use crate::decode::{Output, each_item, one_item, shape_error};
+use crate::decode::{Output, each_item, errors_at, one_item, shape_error};
 use crate::error::{Code, Error, quote};
 use crate::json::{Obj, Path, Value, expected, join_index, join_key};
 use crate::model::{
@@ -202,7 +202,29 @@ pub(crate) fn decode_object(
 }
 
 fn indicator<'a>(ctx: &Context<'_>, obj: &Obj<'_, 'a>, index: usize, out: &mut Output<'a>) -> Result<(), Error> {
-    let mut base = common(ctx, obj)?;
+    // Built where it lands, at the end of the output.
+    let (slot, base) = out.begin(Indicator::new(ctx.format, obj.path()));
+    let Some(base) = base else { return Ok(()) };
+    match fill_indicator(ctx, obj, base) {
+        Ok(Extraction::NotAtomic(reason)) => {
+            base.not_atomic = Some(reason);
+            out.finish_one(slot);
+        }
+        Ok(Extraction::Atomic(mut observables)) => {
+            errors_at(&mut observables, || obj.key_path("pattern"));
+            out.finish_split(slot, observables, index);
+        }
+        Err(e) => {
+            out.abandon(slot);
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// Fills an indicator's fields in `base` and extracts the observables of its pattern.
+fn fill_indicator<'a>(ctx: &Context<'_>, obj: &Obj<'_, 'a>, base: &mut Indicator<'a>) -> Result<Extraction, Error> {
+    common(ctx, obj, base)?;
     let pattern_text = obj.req_str("pattern")?;
     let pattern_type = obj.str("pattern_type")?.unwrap_or("stix");
     if !pattern_type.eq_ignore_ascii_case("stix") {
@@ -223,27 +245,13 @@ fn indicator<'a>(ctx: &Context<'_>, obj: &Obj<'_, 'a>, index: usize, out: &mut O
     base.pattern = obj.cow("pattern")?;
 
     // The usual one-comparison pattern without the parser; anything else through it.
-    let extraction = match pattern::extract_simple(pattern_text) {
+    Ok(match pattern::extract_simple(pattern_text) {
         Some(extraction) => extraction,
         None => pattern::extract(
             &parse_pattern(pattern_text, base.spec_version.as_deref())
                 .map_err(|e| e.at_path(obj.key_path("pattern")))?,
         ),
-    };
-    match extraction {
-        Extraction::NotAtomic(reason) => {
-            base.not_atomic = Some(reason);
-            out.push(base);
-        }
-        Extraction::Atomic(observables) => {
-            out.push_split(
-                base,
-                observables.into_iter().map(|r| r.map_err(|e| e.or_path(|| obj.key_path("pattern")))),
-                index,
-            );
-        }
-    }
-    Ok(())
+    })
 }
 
 /// Parses with the rules of the declared spec version. STIX 2.1 requires `spec_version` on every
@@ -265,7 +273,27 @@ fn observable_object<'a>(
     index: usize,
     out: &mut Output<'a>,
 ) -> Result<(), Error> {
-    let base = common(ctx, obj)?;
+    // Built where it lands, at the end of the output.
+    let (slot, base) = out.begin(Indicator::new(ctx.format, obj.path()));
+    let Some(base) = base else { return Ok(()) };
+    match observables_of(ctx, obj, kind, base) {
+        Ok(observables) => out.finish_split(slot, observables, index),
+        Err(e) => {
+            out.abandon(slot);
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// Fills an observable object's fields in `base` and reads its observables.
+fn observables_of<'a>(
+    ctx: &Context<'_>,
+    obj: &Obj<'_, 'a>,
+    kind: &str,
+    base: &mut Indicator<'a>,
+) -> Result<Vec<Result<Observable, Error>>, Error> {
+    common(ctx, obj, base)?;
     let value_at = |key: &str, t: ObservableType| -> Result<Observable, Error> {
         let raw = obj.req_str(key)?;
         normalize::observable(t, None, raw).map_err(|e| e.at_path(obj.key_path(key)))
@@ -284,13 +312,11 @@ fn observable_object<'a>(
         "network-traffic" => vec![network_traffic(ctx, obj)],
         _ => Vec::new(),
     };
-    out.push_split(base, observables, index);
-    Ok(())
+    Ok(observables)
 }
 
 /// The fields every STIX object shares, plus OpenCTI's.
-fn common<'a>(ctx: &Context<'_>, obj: &Obj<'_, 'a>) -> Result<Indicator<'a>, Error> {
-    let mut item = Indicator::new(ctx.format, obj.path());
+fn common<'a>(ctx: &Context<'_>, obj: &Obj<'_, 'a>, item: &mut Indicator<'a>) -> Result<(), Error> {
     item.event = ctx.event;
     if ctx.event == Some(Event::Delete) {
         item.action = Action::Remove;
@@ -319,11 +345,11 @@ fn common<'a>(ctx: &Context<'_>, obj: &Obj<'_, 'a>) -> Result<Indicator<'a>, Err
         item.source.owner_id = Some(author);
     }
     item.external_references = external_references(obj)?;
-    opencti_fields(obj, &mut item)?;
+    opencti_fields(obj, item)?;
     if item.scoring.score.is_none() {
         item.scoring.score = item.scoring.confidence;
     }
-    Ok(item)
+    Ok(())
 }
 
 /// OpenCTI's properties, from its extensions or the legacy `x_opencti_*` fields.

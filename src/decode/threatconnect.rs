@@ -161,21 +161,14 @@ fn indicator(value: &Value<'_>, path: Path<'_>, index: usize, out: &mut Output<'
     item.tlp = names(&obj, "securityLabels")?.iter().filter_map(|l| Tlp::from_name(l)).max();
     let network = attributes(&obj, &mut item)?;
 
-    let observables = observables(&obj, kind)?;
-    let network_kind = matches!(kind, Kind::Address | Kind::Host | Kind::Url);
-    out.push_split(
-        item,
-        observables.into_iter().map(|result| {
-            result.map(|mut observable| {
-                if network_kind {
-                    observable.port = network.0;
-                    observable.protocol.clone_from(&network.1);
-                }
-                observable
-            })
-        }),
-        index,
-    );
+    let mut observables = observables(&obj, kind)?;
+    if matches!(kind, Kind::Address | Kind::Host | Kind::Url) {
+        for observable in observables.iter_mut().flatten() {
+            observable.port = network.0;
+            observable.protocol.clone_from(&network.1);
+        }
+    }
+    out.push_split(item, observables, index);
     Ok(())
 }
 
