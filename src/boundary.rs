@@ -367,9 +367,15 @@ fn request_from_js(request: &JsValue, with_body: bool, keys: Keys) -> Result<cra
         headers,
         body,
         items: match keys {
-            Keys::Copy => list(&get("items"), "items", "an array of item keys (strings)", string_element)?,
+            Keys::Copy => list(&get("items"), "items", "an array of item keys (strings)", string_element)?
+                .into_iter()
+                .map(crate::plan::ItemKey::from)
+                .collect(),
             Keys::CountOnly => {
-                vec![String::new(); count_strings(&get("items"), "items", "an array of item keys (strings)")?]
+                vec![
+                    crate::plan::ItemKey::default();
+                    count_strings(&get("items"), "items", "an array of item keys (strings)")?
+                ]
             }
         },
         limit: text("limit")?,

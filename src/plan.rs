@@ -266,11 +266,85 @@ impl WriteJson for PlanItem {
     }
 }
 
+/// An item key: shared by the plan's item and every request carrying it (one allocation, not a
+/// copy per request). Serialised as its text.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ItemKey(Arc<str>);
+
+impl ItemKey {
+    /// The key's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for ItemKey {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for ItemKey {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for ItemKey {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for ItemKey {
+    fn from(key: &str) -> Self {
+        Self(Arc::from(key))
+    }
+}
+
+impl From<String> for ItemKey {
+    fn from(key: String) -> Self {
+        Self(Arc::from(key))
+    }
+}
+
+impl From<ItemKey> for String {
+    fn from(key: ItemKey) -> Self {
+        key.as_str().to_owned()
+    }
+}
+
+impl PartialEq<str> for ItemKey {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for ItemKey {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for ItemKey {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl std::fmt::Display for ItemKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
 /// One item and its verdict at every destination.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PlanItem {
     /// A key unique in the plan and stable across runs for the same input.
-    pub key: String,
+    pub key: ItemKey,
     /// The input format.
     pub format: Format,
     /// The source's id.
@@ -328,7 +402,7 @@ pub struct Request {
     /// The body as exact JSON text (`null` for a GET).
     pub body: Option<String>,
     /// The keys of the items this request carries.
-    pub items: Vec<String>,
+    pub items: Vec<ItemKey>,
     /// The rate-limit class it counts against: `<api limit>:<tenant>:<client id>`.
     pub limit: String,
     /// The class's documented windows ([`LimitClass::rate`]).
@@ -421,7 +495,7 @@ pub fn plan(config: &Config, payload: &str, facts: &PlanFacts) -> Result<Plan, E
         let key = keys.next(crate::ids::item_uuid(item));
         // The id's text, as every destination writes it: the key without its `#n` (the 36
         // characters of a hyphenated UUID).
-        let id = key.get(..36).unwrap_or(&key);
+        let id = key.as_str().get(..36).unwrap_or(&key);
         let mut verdicts = Vec::with_capacity(destinations.len());
         for ((batch, column), name) in batchers.iter_mut().zip(&mut columns).zip(&names) {
             let Some(decision) = column.next() else { continue };
@@ -469,11 +543,12 @@ impl ItemKeys {
         Self { seen: crate::fasthash::FastMap::with_capacity_and_hasher(n, crate::fasthash::FastBuild::default()) }
     }
 
-    fn next(&mut self, id: Uuid) -> String {
-        let base = id.hyphenated();
+    fn next(&mut self, id: Uuid) -> ItemKey {
+        let text = id.text();
+        let base = std::str::from_utf8(&text).unwrap_or_default();
         let n = self.seen.entry(id).or_insert(0);
         *n += 1;
-        if *n == 1 { base } else { format!("{base}#{n}") }
+        if *n == 1 { ItemKey::from(base) } else { ItemKey::from(format!("{base}#{n}")) }
     }
 }
 
@@ -529,8 +604,8 @@ impl Bodies {
 
 /// The item keys one Sentinel object carries: one, except with `split_patterns: false`.
 enum Keys {
-    One(String),
-    Many(Vec<String>),
+    One(ItemKey),
+    Many(Vec<ItemKey>),
 }
 
 impl Keys {
@@ -541,14 +616,14 @@ impl Keys {
         }
     }
 
-    fn push(&mut self, key: String) {
+    fn push(&mut self, key: ItemKey) {
         match self {
             Self::One(first) => *self = Self::Many(vec![std::mem::take(first), key]),
             Self::Many(keys) => keys.push(key),
         }
     }
 
-    fn extend_into(self, out: &mut Vec<String>) {
+    fn extend_into(self, out: &mut Vec<ItemKey>) {
         match self {
             Self::One(key) => out.push(key),
             Self::Many(keys) => out.extend(keys),
@@ -561,12 +636,12 @@ struct Batcher<'c> {
     destination: &'c Destination,
     /// Sentinel uploads, Defender imports, Graph submits: the bodies and the key of each object.
     upserts: Bodies,
-    upsert_keys: Vec<String>,
+    upsert_keys: Vec<ItemKey>,
     /// Graph `deleteTiIndicatorsByExternalId`: the bodies and the key of each id.
     removals: Bodies,
-    removal_keys: Vec<String>,
+    removal_keys: Vec<ItemKey>,
     /// Defender: (key, value) of each removal to look up.
-    lookups: Vec<(String, String)>,
+    lookups: Vec<(ItemKey, String)>,
     /// Sentinel: the keys each object carries (one per object, except with `split_patterns:
     /// false`, where one object carries a source's whole pattern for all its items).
     stix_keys: Vec<Keys>,
@@ -611,7 +686,7 @@ impl<'c> Batcher<'c> {
         item: &Indicator<'_>,
         id: &str,
         decision: &Decision,
-        key: &str,
+        key: &ItemKey,
         now: Timestamp,
         times: &mut Times,
     ) -> Result<(), String> {
@@ -621,10 +696,10 @@ impl<'c> Batcher<'c> {
                 if split || item.observable.is_none() || item.pattern.is_none() {
                     let object = sentinel::prepare(item, id, decision, now)?;
                     self.upserts.push(&object, times);
-                    self.stix_keys.push(Keys::One(key.to_owned()));
+                    self.stix_keys.push(Keys::One(key.clone()));
                 } else if let Some(keys) = self.whole.get(&item.path).and_then(|&at| self.stix_keys.get_mut(at)) {
                     // The source's whole pattern is already planned: this item travels in it.
-                    keys.push(key.to_owned());
+                    keys.push(key.clone());
                 } else {
                     // `split_patterns: false`: the original pattern, once per source object.
                     let mut whole = item.clone();
@@ -633,28 +708,28 @@ impl<'c> Batcher<'c> {
                     let object = sentinel::prepare(&whole, &uuid, decision, now)?;
                     self.upserts.push(&object, times);
                     self.whole.insert(item.path.clone(), self.stix_keys.len());
-                    self.stix_keys.push(Keys::One(key.to_owned()));
+                    self.stix_keys.push(Keys::One(key.clone()));
                 }
             }
             DestinationType::Defender => {
                 if decision.verdict == Verdict::Remove {
                     let value =
                         item.observable.as_ref().map(|o| o.value.clone()).ok_or("a removal needs an observable")?;
-                    self.lookups.push((key.to_owned(), value));
+                    self.lookups.push((key.clone(), value));
                 } else {
                     let object = defender::map_with_id(item, Cow::Borrowed(id), decision, self.destination)?;
                     self.upserts.push(&object, times);
-                    self.upsert_keys.push(key.to_owned());
+                    self.upsert_keys.push(key.clone());
                 }
             }
             DestinationType::Graph => {
                 if decision.verdict == Verdict::Remove {
                     self.removals.push(&graph::external_id_with(item, id), times);
-                    self.removal_keys.push(key.to_owned());
+                    self.removal_keys.push(key.clone());
                 } else {
                     let object = graph::map_with_id(item, Cow::Borrowed(id), decision, self.destination)?;
                     self.upserts.push(&object, times);
-                    self.upsert_keys.push(key.to_owned());
+                    self.upsert_keys.push(key.clone());
                 }
             }
         }
@@ -665,7 +740,7 @@ impl<'c> Batcher<'c> {
         let d = self.destination;
         let base = d.endpoint.api_base_url.as_str();
         let mut requests: Vec<Request> = Vec::new();
-        let mut push = |mut request: Request, items: Vec<String>| {
+        let mut push = |mut request: Request, items: Vec<ItemKey>| {
             request.id = format!("{}:{}:{}", d.name, request.op, requests.len());
             request.items = items;
             requests.push(request);
@@ -765,7 +840,7 @@ fn new_request(
 
 /// The `n`-th follow-up of `parent`: `request` with the id `<parent id>><op>:<n>`, `items`, and the
 /// parent's `dry_run`.
-fn child(parent: &Request, n: usize, mut request: Request, items: Vec<String>) -> Request {
+fn child(parent: &Request, n: usize, mut request: Request, items: Vec<ItemKey>) -> Request {
     request.id = format!("{}>{}:{n}", parent.id, request.op);
     request.items = items;
     request.dry_run = parent.dry_run;
@@ -848,7 +923,7 @@ pub fn interpret(config: &Config, request: &Request, response: &Response<'_>) ->
         .items
         .iter()
         .zip(interpreted.items)
-        .map(|(key, outcome)| ItemOutcome { key: key.clone(), outcome })
+        .map(|(key, outcome)| ItemOutcome { key: key.as_str().to_owned(), outcome })
         .collect();
     with_resend(request, items, interpreted.retry_after_ms)
 }
@@ -995,7 +1070,7 @@ fn lookup_follow_ups(
             items = unmatched
                 .iter()
                 .filter_map(|&i| request.items.get(i))
-                .map(|key| ItemOutcome { key: key.clone(), outcome: Outcome::Accepted })
+                .map(|key| ItemOutcome { key: key.as_str().to_owned(), outcome: Outcome::Accepted })
                 .collect();
         }
     }

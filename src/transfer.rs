@@ -193,7 +193,10 @@ pub(crate) struct InterpretationParts {
 
 impl InterpretationParts {
     /// Splits `interpretation` of a request whose item keys are `request_items`.
-    pub(crate) fn of(mut interpretation: Interpretation, request_items: &[String]) -> Result<Self, serde_json::Error> {
+    pub(crate) fn of(
+        mut interpretation: Interpretation,
+        request_items: &[crate::plan::ItemKey],
+    ) -> Result<Self, serde_json::Error> {
         let items = std::mem::take(&mut interpretation.items);
         let mut parts = InterpretationParts {
             head: serde_json::to_string(&interpretation)?,
@@ -203,7 +206,7 @@ impl InterpretationParts {
         parts.codes.push(u32::try_from(items.len()).unwrap_or(NONE));
         for (i, item) in items.iter().enumerate() {
             match u32::try_from(i) {
-                Ok(at) if request_items.get(i) == Some(&item.key) => parts.codes.push(at),
+                Ok(at) if request_items.get(i).is_some_and(|key| *key == item.key) => parts.codes.push(at),
                 _ => {
                     parts.codes.push(NONE);
                     push(&mut parts.text, &mut parts.codes, &item.key);
@@ -418,7 +421,7 @@ mod tests {
     }
 
     /// What `src/boundary/plan.js` does for an interpretation, in Rust.
-    fn rebuild_interpretation(parts: &InterpretationParts, request_items: &[String]) -> Value {
+    fn rebuild_interpretation(parts: &InterpretationParts, request_items: &[crate::plan::ItemKey]) -> Value {
         let units: Vec<u16> = parts.text.encode_utf16().collect();
         let mut head: Value = serde_json::from_str(&parts.head).unwrap();
         let mut codes = parts.codes.iter().copied();
@@ -459,7 +462,7 @@ mod tests {
     fn rebuilds_interpretations() {
         use crate::interpret::Outcome;
         use crate::plan::ItemOutcome;
-        let keys: Vec<String> = ["k0", "k1", "k2", "k3"].map(String::from).to_vec();
+        let keys: Vec<crate::plan::ItemKey> = ["k0", "k1", "k2", "k3"].map(crate::plan::ItemKey::from).to_vec();
         let cases = [
             vec![("k0", Outcome::Accepted), ("k1", Outcome::Accepted)],
             vec![

@@ -33,6 +33,11 @@ fn listing(op: &str) -> Listing {
     }
 }
 
+/// The entries of `list` whose flag in `keep` is set.
+fn pick<T: Clone>(list: &[T], keep: &[bool]) -> Vec<T> {
+    list.iter().zip(keep).filter(|(_, k)| **k).map(|(v, _)| v.clone()).collect()
+}
+
 /// A copy of `request` carrying only the items `keys` (same id, op, URL, headers, limit and rate):
 /// `items`, `objects` and `values` narrowed consistently and in the original order, the body
 /// rebuilt with only the objects carrying a kept item. With `objects` (one object carrying several
@@ -40,7 +45,7 @@ fn listing(op: &str) -> Listing {
 ///
 /// Errors (code `options`): no key, a key the request does not carry, an op or a body that
 /// `plan` does not write.
-pub fn retain(request: &Request, keys: &[String]) -> Result<Request, Error> {
+pub fn retain<K: AsRef<str>>(request: &Request, keys: &[K]) -> Result<Request, Error> {
     if keys.is_empty() {
         return Err(Error::new(
             Code::Options,
@@ -54,11 +59,12 @@ pub fn retain(request: &Request, keys: &[String]) -> Result<Request, Error> {
     // Item key → position (a map, not a scan: a lookup may carry thousands of items).
     let mut position: BTreeMap<String, usize> = BTreeMap::new();
     for (i, key) in request.items.iter().enumerate() {
-        position.entry(key.clone()).or_insert(i);
+        position.entry(key.as_str().to_owned()).or_insert(i);
     }
     let mut keep = vec![false; request.items.len()];
     for (at, key) in keys.iter().enumerate() {
-        let Some(slot) = position.get(key.as_str()).and_then(|&i| keep.get_mut(i)) else {
+        let key = key.as_ref();
+        let Some(slot) = position.get(key).and_then(|&i| keep.get_mut(i)) else {
             return Err(Error::new(
                 Code::Options,
                 format!("unknown item key {}: request {} carries no such item", quote(key), quote(&request.id)),
@@ -67,13 +73,10 @@ pub fn retain(request: &Request, keys: &[String]) -> Result<Request, Error> {
         };
         *slot = true;
     }
-    let pick = |list: &[String]| -> Vec<String> {
-        list.iter().zip(&keep).filter(|(_, k)| **k).map(|(v, _)| v.clone()).collect()
-    };
 
     let mut out = Request {
-        items: pick(&request.items),
-        values: if request.values.len() == request.items.len() { pick(&request.values) } else { Vec::new() },
+        items: pick(&request.items, &keep),
+        values: if request.values.len() == request.items.len() { pick(&request.values, &keep) } else { Vec::new() },
         objects: Vec::new(),
         ..request.clone()
     };

@@ -130,7 +130,7 @@ fn retain_narrows_every_list_body_byte_identically_to_a_plan_of_those_objects() 
     let part = plan(&config, &serde_json::to_string(&subset).unwrap(), &facts()).unwrap();
     for op_name in ["sentinel-upload", "defender-import", "graph-submit"] {
         let request = op(&full, op_name)[0];
-        let wanted: Vec<String> = keep.iter().map(|&i| request.items[i].clone()).collect();
+        let wanted: Vec<ItemKey> = keep.iter().map(|&i| request.items[i].clone()).collect();
         let narrowed = retain(request, &wanted).unwrap();
         let expected = op(&part, op_name)[0];
         assert_eq!(narrowed.body, expected.body, "{op_name}");
@@ -201,7 +201,7 @@ fn retain_keeps_a_shared_object_when_any_of_its_items_is_kept() {
         (&[0, 3, 4], &[0, 2], &[0, 1, 1]),
     ];
     for &(kept, want_objects, want_map) in cases {
-        let wanted: Vec<String> = kept.iter().map(|&k| i[k].clone()).collect();
+        let wanted: Vec<ItemKey> = kept.iter().map(|&k| i[k].clone()).collect();
         let narrowed = retain(upload, &wanted).unwrap();
         assert_eq!(narrowed.items, wanted);
         let got = objects(&narrowed);
@@ -245,7 +245,7 @@ fn retain_errors() {
     let config = cfg();
     let full = plan(&config, &ipv4s(2), &facts()).unwrap();
     let import = op(&full, "defender-import")[0];
-    let e = retain(import, &[]).unwrap_err();
+    let e = retain::<ItemKey>(import, &[]).unwrap_err();
     assert_eq!(
         (e.code(), e.message(), e.path()),
         (
