@@ -18,6 +18,7 @@ pub(super) struct Cx {
 
 impl Cx {
     /// Records a problem (once: a top-level value checked for each destination may repeat).
+    #[inline(never)]
     pub(super) fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
         let error = ConfigError { path: path.into(), message: message.into() };
         if !self.errors.contains(&error) {
@@ -32,8 +33,12 @@ pub(super) struct Fields<'v, 'a> {
     pub(super) path: String,
 }
 
+// Configuration is read once per isolate, and these accessors are called from a few long functions
+// (`destination`, `policy::patch`): they stay out of line (`#[inline(never)]`), which keeps ~2.7 KB
+// of inlined copies out of the gzipped wasm.
 impl<'v, 'a> Fields<'v, 'a> {
     /// `value` as an object, else an error at `path`.
+    #[inline(never)]
     pub(super) fn of(cx: &mut Cx, value: &'v Value<'a>, path: String) -> Option<Self> {
         if let Value::Object(fields) = value {
             Some(Self { fields: *fields, path })
@@ -44,6 +49,7 @@ impl<'v, 'a> Fields<'v, 'a> {
     }
 
     /// Reports unknown and repeated keys.
+    #[inline(never)]
     pub(super) fn check_keys(&self, cx: &mut Cx, known: &[&str]) {
         for (i, (key, _)) in self.fields.iter().enumerate() {
             let path = self.key(key);
@@ -56,16 +62,19 @@ impl<'v, 'a> Fields<'v, 'a> {
     }
 
     /// The path of a child key.
+    #[inline(never)]
     pub(super) fn key(&self, key: &str) -> String {
         join_key(&self.path, key)
     }
 
     /// A field including an explicit `null`.
+    #[inline(never)]
     pub(super) fn raw(&self, key: &str) -> Option<&'v Value<'a>> {
         self.fields.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
     /// A field; `null` counts as absent.
+    #[inline(never)]
     pub(super) fn get(&self, key: &str) -> Option<&'v Value<'a>> {
         self.raw(key).filter(|v| !matches!(v, Value::Null))
     }
@@ -76,6 +85,7 @@ impl<'v, 'a> Fields<'v, 'a> {
     }
 
     /// An optional string.
+    #[inline(never)]
     pub(super) fn str(&self, cx: &mut Cx, key: &str) -> Option<&'v str> {
         match self.get(key)? {
             Value::String(s) => Some(*s),
@@ -87,6 +97,7 @@ impl<'v, 'a> Fields<'v, 'a> {
     }
 
     /// An optional non-blank string.
+    #[inline(never)]
     pub(super) fn text(&self, cx: &mut Cx, key: &str) -> Option<&'v str> {
         let s = self.str(cx, key)?;
         if s.trim().is_empty() {
@@ -97,6 +108,7 @@ impl<'v, 'a> Fields<'v, 'a> {
     }
 
     /// A required string (present, a string, not blank), with a hint of what to write.
+    #[inline(never)]
     pub(super) fn req_text(&self, cx: &mut Cx, key: &str, hint: &str) -> Option<&'v str> {
         if self.get(key).is_none() {
             cx.err(self.key(key), format!("missing key `{key}`: add {hint}"));
@@ -106,6 +118,7 @@ impl<'v, 'a> Fields<'v, 'a> {
     }
 
     /// An optional boolean (JSON `true`/`false` only).
+    #[inline(never)]
     pub(super) fn bool(&self, cx: &mut Cx, key: &str) -> Option<bool> {
         match self.get(key)? {
             Value::Bool(b) => Some(*b),
@@ -117,12 +130,14 @@ impl<'v, 'a> Fields<'v, 'a> {
     }
 
     /// An optional integer within `min..=max`.
+    #[inline(never)]
     pub(super) fn int(&self, cx: &mut Cx, key: &str, min: i64, max: i64) -> Option<i64> {
         let value = self.get(key)?;
         integer(cx, value, self.key(key), min, max)
     }
 
     /// An optional array of non-blank strings.
+    #[inline(never)]
     pub(super) fn strings(&self, cx: &mut Cx, key: &str) -> Option<Vec<(String, String)>> {
         let value = self.get(key)?;
         let path = self.key(key);
